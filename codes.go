@@ -1,0 +1,39 @@
+package camsd
+
+// Wire codes. The HTTP status and default message of each are in package acs (catalog.go),
+// which has a test that every code here is catalogued.
+const (
+	CodeOK = "OK"
+
+	// Protocol and gateway.
+	CodeInvalidVersion              = "InvalidVersion"
+	CodeInvalidActionNotFound       = "InvalidAction.NotFound"
+	CodeIncompleteSignature         = "IncompleteSignature"
+	CodeInvalidSignatureMethod      = "InvalidSignatureMethod"
+	CodeInvalidTimeStampFormat      = "InvalidTimeStamp.Format"
+	CodeInvalidTimeStampExpired     = "InvalidTimeStamp.Expired"
+	CodeInvalidAccessKeyIDNotFound  = "InvalidAccessKeyId.NotFound"
+	CodeInvalidAccessKeyIDInactive  = "InvalidAccessKeyId.Inactive"
+	CodeSignatureDoesNotMatch       = "SignatureDoesNotMatch"
+	CodeSignatureNonceUsed          = "SignatureNonceUsed"
+	CodeInvalidParameterFormat      = "InvalidParameter.Format"
+	CodeUnsupportedHTTPMethod       = "UnsupportedHTTPMethod"
+	CodeInternalError               = "InternalError"
+	CodeServiceUnavailable          = "ServiceUnavailable"
+	CodeSystemLimitControl          = "System.LimitControl"
+	CodeProductUnsubscript          = "Product.Unsubscript"
+	CodeRAMPermissionDeny           = "Ram.PermissionDeny"
+	CodeUnknownResourceOwnerID      = "Unknown.ResourceOwnerId"
+	CodeInvalidParameter            = "InvalidParameter"
+	CodeInvalidParameterPhoneNumber = "InvalidParameter.PhoneNumberError"
+	CodeInvalidParameterLanguage    = "InvalidParameter.LanguageNotSupport"
+
+	// Migration state.
+	CodePhoneNumberNotFound     = "PhoneNumber.NotFound"
+	CodePhoneNumberNotMigrating = "PhoneNumber.NotMigrating"
+	CodeVerifyCodeSendTooFreq   = "VerifyCode.SendTooFrequent"
+)
+
+// MissingCode returns the wire code for a missing required parameter, "Missing" + name, as
+// the Alibaba Cloud gateway names it (MissingCustSpaceId, MissingPhoneNumber, ...).
+func MissingCode(param string) string { return "Missing" + param }

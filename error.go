@@ -1,0 +1,64 @@
+package camsd
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error is a failure that the caller is meant to see. Code is the wire Code (for example
+// "PhoneNumber.NotFound"); the protocol layer (package acs) maps it to an HTTP status and an
+// envelope. Any error that is not an *Error becomes InternalError and its text never leaves
+// the server.
+type Error struct {
+	Code    string
+	Message string
+
+	// RetryAfter, when positive, is sent as Retry-After and x-acs-retry-after, in whole
+	// seconds rounded up.
+	RetryAfter time.Duration
+
+	// Denied is set on Ram.PermissionDeny.
+	Denied *AccessDeniedDetail
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the wire Code of err, or InternalError when err is not an *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternalError
+}
+
+// AccessDeniedDetail explains a RAM denial. Field names are those of Alibaba Cloud's error
+// bodies.
+type AccessDeniedDetail struct {
+	NoPermissionType         string // ImplicitDeny or ExplicitDeny
+	PolicyType               string
+	AuthAction               string
+	AuthPrincipalType        string
+	AuthPrincipalOwnerId     string
+	AuthPrincipalDisplayName string
+	EncodedDiagnosticMessage string
+}
+
+// Sentinel errors returned by adapters. They are not wire errors: the layer that calls an
+// adapter decides which wire Code, if any, they become.
+var (
+	// ErrNotFound: the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a conditional write lost to a concurrent or earlier one.
+	ErrConflict = errors.New("conflict")
+	// ErrNonceUsed: the nonce was already accepted for this AccessKey inside its window.
+	ErrNonceUsed = errors.New("nonce used")
+	// ErrNonceStoreFull: the AccessKey holds the maximum number of live nonces.
+	ErrNonceStoreFull = errors.New("nonce store full")
+)

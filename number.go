@@ -1,0 +1,62 @@
+package camsd
+
+import "time"
+
+// NumberStatus is where a phone number stands in a space.
+type NumberStatus string
+
+const (
+	StatusMigrating NumberStatus = "MIGRATING"
+	StatusConnected NumberStatus = "CONNECTED"
+	StatusMigrated  NumberStatus = "MIGRATED"
+)
+
+// PhoneNumber is a WhatsApp phone number in a space. Number is country code plus national
+// number, digits only; ID is the phone number's id (Meta's phone-number id behind CAMS).
+type PhoneNumber struct {
+	CustSpaceID string
+	Number      string
+	ID          string
+	Status      NumberStatus
+}
+
+// DeliveryStatus is what became of a code handed to a Provider.
+type DeliveryStatus string
+
+const (
+	DeliveryPending DeliveryStatus = "pending" // recorded, handed to the provider, no answer yet
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryFailed  DeliveryStatus = "failed"
+)
+
+// VerifyCode is one verification code sent (or being sent) to a number.
+type VerifyCode struct {
+	CustSpaceID string
+	PhoneNumber string
+	Code        string
+	Method      string // "sms" or "voice", lower case
+	Locale      string
+	SentAt      time.Time
+	ExpiresAt   time.Time
+	RequestID   string // the API request that asked for it
+	AccessKeyID string // who asked
+	Status      DeliveryStatus
+}
+
+// CodeMessage is what a Provider delivers.
+type CodeMessage struct {
+	PhoneNumber string
+	Method      string // "sms" or "voice"
+	Locale      string
+	Code        string
+}
+
+// Message is a code message captured by the simulated provider.
+type Message struct {
+	PhoneNumber string
+	Method      string
+	Locale      string
+	Code        string
+	Text        string
+	CreatedAt   time.Time
+}

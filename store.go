@@ -1,0 +1,83 @@
+package camsd
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the system of record. Implementations hold no business rules: they read and write
+// what they are given, atomically, and every write has reached stable storage when the method
+// returns.
+type Store interface {
+	// Principal returns the key with that id, its account and its RAM user (with policies).
+	// Returns ErrNotFound when no such key exists.
+	Principal(ctx context.Context, accessKeyID string) (*Principal, error)
+
+	// Space returns the space. Returns ErrNotFound.
+	Space(ctx context.Context, custSpaceID string) (*Space, error)
+
+	// PhoneNumber returns the number in the space. Returns ErrNotFound.
+	PhoneNumber(ctx context.Context, custSpaceID, number string) (*PhoneNumber, error)
+
+	// LastCode returns the newest code recorded for the number in the space, whatever its
+	// status. Returns ErrNotFound when none was ever recorded.
+	LastCode(ctx context.Context, custSpaceID, number string) (*VerifyCode, error)
+
+	// SaveCode records c as the newest code of its number, unless a code for that number that
+	// is not DeliveryFailed was recorded with SentAt after notSentAfter; then it records
+	// nothing and returns ErrConflict. This is the compare-and-set that makes the resend
+	// interval hold under concurrent requests.
+	SaveCode(ctx context.Context, c VerifyCode, notSentAfter time.Time) error
+
+	// SetCodeStatus sets the delivery status of the code of that number sent at sentAt.
+	// Returns ErrNotFound.
+	SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s DeliveryStatus) error
+
+	// ApplySeed creates what the seed names and is missing, and updates keys, policies,
+	// subscription and quotas; it never changes an existing number's status, codes or
+	// verification.
+	ApplySeed(ctx context.Context, s *Seed) error
+
+	// Empty reports whether the store holds no account at all.
+	Empty(ctx context.Context) (bool, error)
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+
+	Close() error
+}
+
+// NonceStore remembers signature nonces so that a signed request is accepted once.
+type NonceStore interface {
+	// Use records nonce for the AccessKey until expires, durably.
+	// Returns ErrNonceUsed if it is recorded and not yet expired, and ErrNonceStoreFull if the
+	// key already holds its maximum of live nonces (a live nonce is never evicted).
+	Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error
+}
+
+// Decision is a flow-control verdict.
+type Decision struct {
+	Allowed    bool
+	RetryAfter time.Duration // when refused: how long until a call would be admitted
+}
+
+// Limiter is flow control: at most limit calls admitted for a key in any rolling second.
+// Refused calls are not counted.
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int) (Decision, error)
+}
+
+// Provider delivers verification codes (the simulator, or WhatsApp's Cloud API).
+type Provider interface {
+	// SendCode delivers m. An error means the code may not have reached the number.
+	SendCode(ctx context.Context, m CodeMessage) error
+}
+
+// Outbox keeps the messages the simulated provider captured.
+type Outbox interface {
+	// AddMessage records m durably and keeps only the newest keep messages (keep <= 0: all).
+	AddMessage(ctx context.Context, m Message, keep int) error
+	// Messages returns captured messages newest first, only those to phoneNumber when it is
+	// not empty, at most limit (limit <= 0: all).
+	Messages(ctx context.Context, phoneNumber string, limit int) ([]Message, error)
+}

@@ -1,0 +1,48 @@
+package camsd
+
+// Account is an Alibaba Cloud account (a tenant of camsd), identified by its numeric UID.
+type Account struct {
+	UID        string
+	Name       string
+	Subscribed bool // false: every call answers Product.Unsubscript
+	QPS        int  // per-account flow-control override; 0 means the server default
+}
+
+// KeyStatus is the state of an AccessKey.
+type KeyStatus string
+
+const (
+	KeyActive   KeyStatus = "Active"
+	KeyInactive KeyStatus = "Inactive"
+)
+
+// AccessKey is an AccessKey pair. UserName is empty for the account's own keys, which RAM
+// never limits, and names the RAM user otherwise.
+type AccessKey struct {
+	ID       string
+	Secret   string
+	UID      string
+	UserName string
+	Status   KeyStatus
+}
+
+// User is a RAM user of an account with its identity policies (JSON documents).
+type User struct {
+	UID      string
+	Name     string
+	Policies []string
+}
+
+// Principal is who signed a request: the key, its account and, for a RAM user's key, the user.
+type Principal struct {
+	Key     AccessKey
+	Account Account
+	User    *User // nil when the account's own key signed
+}
+
+// Space is an ISV sub-customer's space (CustSpaceId), owned by one account.
+type Space struct {
+	CustSpaceID string
+	UID         string
+	Name        string
+}
