@@ -59,6 +59,7 @@ type NonceStore interface {
 type Decision struct {
 	Allowed    bool
 	RetryAfter time.Duration // when refused: how long until a call would be admitted
+	At         time.Time     // the limiter's clock when it decided
 }
 
 // Limiter is flow control: at most limit calls admitted for a key in any rolling second.
