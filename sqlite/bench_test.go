@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/storetest"
+)
+
+// BenchmarkSaveCode measures durable writes per second: one caller at a time (every write pays
+// its own fsync), many callers with group commit, and many callers with group commit turned
+// off (batches of one), which is what group commit saves.
+func BenchmarkSaveCode(b *testing.B) {
+	b.Run("serial", func(b *testing.B) { benchSaveCode(b, 256, 1) })
+	b.Run("parallel", func(b *testing.B) { benchSaveCode(b, 256, 64) })
+	b.Run("parallel-nobatch", func(b *testing.B) { benchSaveCode(b, 1, 64) })
+}
+
+// benchSaveCode saves codes from callers goroutines per GOMAXPROCS (1: a single caller).
+func benchSaveCode(b *testing.B, maxBatch, callers int) {
+	const numbers = 64
+	db := openTemp(b, func(db *DB) { db.maxBatch = maxBatch })
+	seed := crashSeed()
+	sp := &seed.Accounts[0].Spaces[0]
+	sp.PhoneNumbers = nil
+	for i := range numbers {
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{
+			CustSpaceID: sp.CustSpaceID, Number: number(i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating,
+		})
+	}
+	if err := db.ApplySeed(b.Context(), seed); err != nil {
+		b.Fatal(err)
+	}
+	// notSentAfter far ahead: the compare runs on every write but never refuses one.
+	notSentAfter := storetest.T0.Add(1000 * time.Hour)
+	var seq atomic.Int64
+	save := func() error {
+		i := seq.Add(1)
+		c := storetest.Code(sp.CustSpaceID, number(int(i%numbers)), fmt.Sprint(i), storetest.T0.Add(time.Duration(i)))
+		return db.SaveCode(b.Context(), c, notSentAfter)
+	}
+
+	commits, writes := db.w.commits.Load(), db.w.writes.Load()
+	b.ResetTimer()
+	if callers == 1 {
+		for b.Loop() {
+			if err := save(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		b.SetParallelism(callers)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := save(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+	if c := db.w.commits.Load() - commits; c > 0 {
+		b.ReportMetric(float64(db.w.writes.Load()-writes)/float64(c), "writes/commit")
+	}
+}
+
+func number(i int) string { return fmt.Sprintf("86137%08d", i) }
+
+// BenchmarkUse measures the nonce check plus its durable write, which every signed request
+// pays, with many callers sharing commits.
+func BenchmarkUse(b *testing.B) {
+	db := openTemp(b, nil)
+	expires := time.Now().Add(time.Hour)
+	var seq atomic.Int64
+	b.SetParallelism(64)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			nonce := fmt.Sprint(seq.Add(1))
+			if err := db.Use(b.Context(), storetest.AcmeKey, nonce, expires); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "uses/s")
+}
+
+// BenchmarkPrincipal measures the read every signed request starts with, on the read pool.
+func BenchmarkPrincipal(b *testing.B) {
+	db := openTemp(b, nil)
+	if err := db.ApplySeed(b.Context(), storetest.Fixture()); err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.Principal(b.Context(), storetest.DevKey); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
+}

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+const (
+	// pruneEvery and pruneBatch bound the table's cleanup: every pruneEvery-th Use also
+	// deletes up to pruneBatch expired rows in its own transaction, which outpaces inserts
+	// fourfold and is a short range scan on nonces_expiry.
+	pruneEvery = 64
+	pruneBatch = 4 * pruneEvery
+)
+
+// Use records nonce for the AccessKey until expires, durably. Returns ErrNonceUsed if it is
+// recorded and not yet expired, and ErrNonceStoreFull if the key holds MaxNonces live nonces.
+//
+// The in-memory index decides (exactly one of concurrent Uses of a nonce wins there), then the
+// nonce is written through the group-commit writer so that a restart still refuses it.
+func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
+	now, exp := db.now().UnixNano(), toNanos(expires)
+	if err := db.nonces.reserve(accessKeyID, nonce, exp, now); err != nil {
+		return err
+	}
+	prune := db.nonceUses.Add(1)%pruneEvery == 0
+	err := db.w.do(ctx, func(tx *wtx) error {
+		if prune {
+			if _, err := tx.exec(`
+				DELETE FROM nonces WHERE (access_key_id, nonce) IN (
+					SELECT access_key_id, nonce FROM nonces WHERE expires_at <= ? LIMIT ?)`,
+				now, pruneBatch); err != nil {
+				return err
+			}
+		}
+		_, err := tx.exec(`
+			INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at`,
+			accessKeyID, nonce, exp)
+		return err
+	})
+	if err != nil {
+		// Not durable, so not used: the client may retry with the same nonce.
+		db.nonces.unreserve(accessKeyID, nonce, exp)
+		return wrap("use nonce", err)
+	}
+	return nil
+}
+
+// loadNonces drops the expired rows and fills the index with the live ones.
+func (db *DB) loadNonces(ctx context.Context) error {
+	max := db.MaxNonces
+	if max <= 0 {
+		max = 1_000_000
+	}
+	db.nonces = newNonceIndex(max)
+	now := db.now().UnixNano()
+	err := db.w.do(ctx, func(tx *wtx) error {
+		_, err := tx.exec(`DELETE FROM nonces WHERE expires_at <= ?`, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: prune nonces: %w", err)
+	}
+	rows, err := db.query(ctx, `SELECT access_key_id, nonce, expires_at FROM nonces`)
+	if err != nil {
+		return fmt.Errorf("sqlite: load nonces: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var akid, nonce string
+		var exp int64
+		if err := rows.Scan(&akid, &nonce, &exp); err != nil {
+			return fmt.Errorf("sqlite: load nonces: %w", err)
+		}
+		db.nonces.load(akid, nonce, exp)
+	}
+	return rows.Err()
+}

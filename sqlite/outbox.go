@@ -1,0 +1,66 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/camsd/camsd"
+)
+
+// AddMessage records m and, when keep > 0, deletes all but the newest keep messages, in the
+// same transaction.
+func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
+	err := db.w.do(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`
+			INSERT INTO messages (phone_number, method, locale, code, text, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			m.PhoneNumber, m.Method, m.Locale, m.Code, m.Text, toNanos(m.CreatedAt))
+		if err != nil || keep <= 0 {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		// AUTOINCREMENT ids are dense here (a rolled-back insert takes its id back with it),
+		// so this keeps exactly keep rows, and it is a range delete on the primary key
+		// instead of a count.
+		_, err = tx.exec(`DELETE FROM messages WHERE id <= ?`, id-int64(keep))
+		return err
+	})
+	return wrap("add message", err)
+}
+
+// Messages returns captured messages newest first, to phoneNumber only when it is not empty,
+// at most limit (limit <= 0: all).
+func (db *DB) Messages(ctx context.Context, phoneNumber string, limit int) ([]camsd.Message, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite's "no limit"
+	}
+	// Two statements rather than "? = '' OR phone_number = ?", which would keep SQLite from
+	// using the index on phone_number.
+	query, args := `
+		SELECT phone_number, method, locale, code, text, created_at FROM messages
+		ORDER BY id DESC LIMIT ?`, []any{limit}
+	if phoneNumber != "" {
+		query, args = `
+			SELECT phone_number, method, locale, code, text, created_at FROM messages
+			WHERE phone_number = ?
+			ORDER BY id DESC LIMIT ?`, []any{phoneNumber, limit}
+	}
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("messages", err)
+	}
+	defer rows.Close()
+	var ms []camsd.Message
+	for rows.Next() {
+		var m camsd.Message
+		var createdAt int64
+		if err := rows.Scan(&m.PhoneNumber, &m.Method, &m.Locale, &m.Code, &m.Text, &createdAt); err != nil {
+			return nil, wrap("messages", err)
+		}
+		m.CreatedAt = fromNanos(createdAt)
+		ms = append(ms, m)
+	}
+	return ms, wrap("messages", rows.Err())
+}

@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/camsd/camsd"
+)
+
+// ApplySeed makes the database hold what the seed declares, in one transaction: it creates
+// what is missing; updates accounts (name, subscription, QPS), keys (secret, status, owner) and
+// replaces each user's policy list; it leaves existing spaces, numbers (status and id) and all
+// codes as they are, because those change through the API and the seed must not undo that.
+// Nothing that the seed no longer names is deleted. Validating the seed is the parser's job.
+func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
+	err := db.w.do(ctx, func(tx *wtx) error {
+		for i := range s.Accounts {
+			if err := applyAccount(tx, &s.Accounts[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("apply seed", err)
+}
+
+func applyAccount(tx *wtx, a *camsd.SeedAccount) error {
+	if _, err := tx.exec(`
+		INSERT INTO accounts (uid, name, subscribed, qps) VALUES (?, ?, ?, ?)
+		ON CONFLICT (uid) DO UPDATE SET
+			name = excluded.name, subscribed = excluded.subscribed, qps = excluded.qps`,
+		a.UID, a.Name, a.Subscribed, a.QPS); err != nil {
+		return err
+	}
+	for _, k := range a.AccessKeys {
+		if err := applyKey(tx, k, a.UID, ""); err != nil {
+			return err
+		}
+	}
+	for _, u := range a.Users {
+		if err := applyUser(tx, a.UID, u); err != nil {
+			return err
+		}
+	}
+	for _, sp := range a.Spaces {
+		if _, err := tx.exec(`
+			INSERT INTO spaces (cust_space_id, uid, name) VALUES (?, ?, ?)
+			ON CONFLICT (cust_space_id) DO NOTHING`,
+			sp.CustSpaceID, a.UID, sp.Name); err != nil {
+			return err
+		}
+		for _, n := range sp.PhoneNumbers {
+			if _, err := tx.exec(`
+				INSERT INTO phone_numbers (cust_space_id, number, id, status) VALUES (?, ?, ?, ?)
+				ON CONFLICT (cust_space_id, number) DO NOTHING`,
+				sp.CustSpaceID, n.Number, n.ID, string(n.Status)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func applyUser(tx *wtx, uid string, u camsd.SeedUser) error {
+	if _, err := tx.exec(`INSERT INTO users (uid, name) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		uid, u.Name); err != nil {
+		return err
+	}
+	if _, err := tx.exec(`DELETE FROM user_policies WHERE uid = ? AND user_name = ?`,
+		uid, u.Name); err != nil {
+		return err
+	}
+	for i, doc := range u.Policies {
+		if _, err := tx.exec(`
+			INSERT INTO user_policies (uid, user_name, position, document) VALUES (?, ?, ?, ?)`,
+			uid, u.Name, i, doc); err != nil {
+			return err
+		}
+	}
+	for _, k := range u.AccessKeys {
+		if err := applyKey(tx, k, uid, u.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyKey takes the owner from where the key sits in the seed rather than from k.UID and
+// k.UserName, so that the structure of the file is the one source of truth.
+func applyKey(tx *wtx, k camsd.AccessKey, uid, userName string) error {
+	_, err := tx.exec(`
+		INSERT INTO access_keys (id, secret, uid, user_name, status) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+			secret = excluded.secret, uid = excluded.uid,
+			user_name = excluded.user_name, status = excluded.status`,
+		k.ID, k.Secret, uid, sql.NullString{String: userName, Valid: userName != ""}, string(k.Status))
+	return err
+}

@@ -1,0 +1,247 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/storetest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDB_Store(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) camsd.Store { return openTemp(t, nil) })
+}
+
+func TestDB_NonceStore(t *testing.T) {
+	storetest.RunNonces(t, func(t *testing.T, maxLive int) (camsd.NonceStore, func(time.Time)) {
+		var now atomic.Int64
+		db := openTemp(t, func(db *DB) {
+			db.MaxNonces = maxLive
+			db.Now = func() time.Time { return time.Unix(0, now.Load()) }
+		})
+		return db, func(t time.Time) { now.Store(t.UnixNano()) }
+	})
+}
+
+func TestDB_Outbox(t *testing.T) {
+	storetest.RunOutbox(t, func(t *testing.T) camsd.Outbox { return openTemp(t, nil) })
+}
+
+// openTemp opens a new database in a temporary directory, after config (if any) has set its
+// fields, and closes it when the test ends.
+func openTemp(t testing.TB, config func(*DB)) *DB {
+	t.Helper()
+	return openAt(t, filepath.Join(t.TempDir(), "camsd.db"), config)
+}
+
+func openAt(t testing.TB, path string, config func(*DB)) *DB {
+	t.Helper()
+	db := NewDB(path)
+	if config != nil {
+		config(db)
+	}
+	if err := db.Open(); err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+func TestDB_Open(t *testing.T) {
+	t.Run("creates the directory and a file only its owner reads", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "camsd-data", "sub", "camsd.db")
+		db := openAt(t, path, nil)
+		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := fi.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s has mode %v; want 0600", filepath.Base(p), perm)
+			}
+		}
+	})
+	t.Run("runs each migration once", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "camsd.db")
+		for range 3 {
+			db := openAt(t, path, nil)
+			if got, want := appliedNames(t, db), migrationNames(t); !cmp.Equal(got, want) {
+				t.Fatalf("schema_migrations = %v; want %v", got, want)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	t.Run("refuses a database from a newer camsd", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "camsd.db")
+		db := openAt(t, path, nil)
+		err := db.w.do(t.Context(), func(tx *wtx) error {
+			_, err := tx.exec(`INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', 0)`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if err := NewDB(path).Open(); err == nil {
+			t.Fatal("Open succeeded; want an error naming the unknown migration")
+		}
+	})
+	t.Run("sets the durability pragmas", func(t *testing.T) {
+		db := openTemp(t, nil)
+		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
+			var got string
+			err := db.w.do(t.Context(), func(tx *wtx) error { return tx.get("PRAGMA "+pragma, nil, &got) })
+			if err != nil || got != want {
+				t.Errorf("writer PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+			}
+		}
+	})
+	t.Run("reader cannot write", func(t *testing.T) {
+		db := openTemp(t, nil)
+		if _, err := db.rdb.ExecContext(t.Context(), `DELETE FROM accounts`); err == nil {
+			t.Error("a write on the read pool succeeded")
+		}
+	})
+}
+
+func appliedNames(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.query(t.Context(), `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
+}
+
+func migrationNames(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("migrations: %v, %v", paths, err)
+	}
+	var names []string
+	for _, p := range paths {
+		names = append(names, filepath.Base(p[:len(p)-len(".sql")]))
+	}
+	return names
+}
+
+// TestDB_Reopen checks that a closed and reopened database still holds everything.
+func TestDB_Reopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "camsd.db")
+	var now atomic.Int64
+	now.Store(storetest.T0.UnixNano())
+	clock := func(db *DB) { db.Now = func() time.Time { return time.Unix(0, now.Load()) } }
+	ctx := t.Context()
+
+	db := openAt(t, path, clock)
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
+	if err := db.SaveCode(ctx, code, storetest.T0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCodeStatus(ctx, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent); err != nil {
+		t.Fatal(err)
+	}
+	code.Status = camsd.DeliverySent
+	if err := db.Use(ctx, storetest.AcmeKey, "long", storetest.T0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Use(ctx, storetest.AcmeKey, "short", storetest.T0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	msg := camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: "123456", Text: "code 123456", CreatedAt: storetest.T0}
+	if err := db.AddMessage(ctx, msg, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	now.Store(storetest.T0.Add(2 * time.Minute).UnixNano()) // "short" has expired meanwhile
+	db = openAt(t, path, clock)
+	if empty, err := db.Empty(ctx); err != nil || empty {
+		t.Errorf("Empty() = %v, %v after reopen", empty, err)
+	}
+	p, err := db.Principal(ctx, storetest.DevKey)
+	if err != nil || p.User == nil || len(p.User.Policies) != 2 {
+		t.Errorf("Principal(dev) = %+v, %v after reopen", p, err)
+	}
+	if got, err := db.LastCode(ctx, code.CustSpaceID, code.PhoneNumber); err != nil || !cmp.Equal(&code, got) {
+		t.Errorf("LastCode = %+v, %v after reopen; want %+v", got, err, code)
+	}
+	if err := db.Use(ctx, storetest.AcmeKey, "long", storetest.T0.Add(time.Hour)); !errors.Is(err, camsd.ErrNonceUsed) {
+		t.Errorf("Use(live nonce) after reopen = %v; want ErrNonceUsed", err)
+	}
+	if err := db.Use(ctx, storetest.AcmeKey, "short", storetest.T0.Add(time.Hour)); err != nil {
+		t.Errorf("Use(expired nonce) after reopen = %v; want nil", err)
+	}
+	if got, err := db.Messages(ctx, "", 0); err != nil || !cmp.Equal([]camsd.Message{msg}, got) {
+		t.Errorf("Messages = %+v, %v after reopen", got, err)
+	}
+}
+
+// TestDB_Use_prunes checks that expired nonces leave the table and memory while Use runs.
+func TestDB_Use_prunes(t *testing.T) {
+	var now atomic.Int64
+	now.Store(storetest.T0.UnixNano())
+	db := openTemp(t, func(db *DB) { db.Now = func() time.Time { return time.Unix(0, now.Load()) } })
+	use := func(nonce string, expires time.Time) {
+		t.Helper()
+		if err := db.Use(t.Context(), "AK", nonce, expires); err != nil {
+			t.Fatalf("Use(%s): %v", nonce, err)
+		}
+	}
+	for i := range pruneEvery {
+		use("old-"+strconv.Itoa(i), storetest.T0.Add(time.Minute))
+	}
+	now.Store(storetest.T0.Add(2 * time.Minute).UnixNano())
+	for i := range pruneEvery {
+		use("new-"+strconv.Itoa(i), storetest.T0.Add(time.Hour))
+	}
+	var rows int
+	if err := db.get(t.Context(), `SELECT count(*) FROM nonces`, nil, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != pruneEvery || db.nonces.len() != pruneEvery {
+		t.Errorf("after expiry: %d rows, %d in memory; want %d (only the live ones)", rows, db.nonces.len(), pruneEvery)
+	}
+}
+
+func TestDB_Use_afterClose(t *testing.T) {
+	db := openTemp(t, nil)
+	db.Close()
+	if err := db.Use(context.Background(), "AK", "n", time.Now().Add(time.Minute)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Use after Close = %v; want ErrClosed", err)
+	}
+	if n := db.nonces.len(); n != 0 {
+		t.Errorf("%d nonces kept in memory after a failed write; want 0", n)
+	}
+}

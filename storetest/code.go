@@ -1,0 +1,212 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/google/go-cmp/cmp"
+)
+
+// resend is the interval the tests pretend the business rule asks for between two codes.
+const resend = time.Minute
+
+// farFuture as notSentAfter lets SaveCode record a code whatever came before it.
+var farFuture = T0.Add(24 * time.Hour)
+
+func testLastCode(t *testing.T, open func(t *testing.T) camsd.Store) {
+	t.Run("none recorded", func(t *testing.T) {
+		s := seeded(t, open)
+		if c, err := s.LastCode(t.Context(), AcmeSpace, Number1); !errors.Is(err, camsd.ErrNotFound) {
+			t.Errorf("LastCode = %v, %v; want ErrNotFound", c, err)
+		}
+	})
+	t.Run("returns every field as saved", func(t *testing.T) {
+		s := seeded(t, open)
+		c := Code(AcmeSpace, Number1, "123456", T0)
+		c.Method, c.Locale, c.AccessKeyID, c.Status = "voice", "zh_CN", DevKey, camsd.DeliverySent
+		save(t, s, c, farFuture)
+		wantLast(t, s, AcmeSpace, Number1, c)
+	})
+	t.Run("newest by SentAt, not by insertion", func(t *testing.T) {
+		s := seeded(t, open)
+		newer := Code(AcmeSpace, Number1, "222222", T0.Add(2*time.Minute))
+		save(t, s, newer, farFuture)
+		save(t, s, Code(AcmeSpace, Number1, "111111", T0), farFuture)
+		wantLast(t, s, AcmeSpace, Number1, newer)
+	})
+	t.Run("equal SentAt: the last inserted", func(t *testing.T) {
+		s := seeded(t, open)
+		save(t, s, Code(AcmeSpace, Number1, "111111", T0), farFuture)
+		second := Code(AcmeSpace, Number1, "222222", T0)
+		save(t, s, second, farFuture)
+		wantLast(t, s, AcmeSpace, Number1, second)
+	})
+	t.Run("whatever its status", func(t *testing.T) {
+		s := seeded(t, open)
+		save(t, s, Code(AcmeSpace, Number1, "111111", T0), farFuture)
+		failed := Code(AcmeSpace, Number1, "222222", T0.Add(time.Minute))
+		failed.Status = camsd.DeliveryFailed
+		save(t, s, failed, farFuture)
+		wantLast(t, s, AcmeSpace, Number1, failed)
+	})
+	t.Run("per number and per space", func(t *testing.T) {
+		s := seeded(t, open)
+		c := Code(AcmeSpace, Number1, "111111", T0)
+		save(t, s, c, farFuture)
+		for _, k := range [][2]string{{AcmeSpace, Number2}, {BetaSpace, Number1}} {
+			if got, err := s.LastCode(t.Context(), k[0], k[1]); !errors.Is(err, camsd.ErrNotFound) {
+				t.Errorf("LastCode(%q, %q) = %v, %v; want ErrNotFound", k[0], k[1], got, err)
+			}
+		}
+		wantLast(t, s, AcmeSpace, Number1, c)
+	})
+}
+
+func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
+	first := Code(AcmeSpace, Number1, "111111", T0)
+	for _, tc := range []struct {
+		name         string
+		status       camsd.DeliveryStatus // of the first code
+		space        string
+		number       string
+		sentAt       time.Time
+		notSentAfter time.Time
+		wantErr      error
+	}{
+		{"a pending code sent after notSentAfter conflicts", camsd.DeliveryPending, AcmeSpace, Number1, T0.Add(30 * time.Second), T0.Add(30*time.Second - resend), camsd.ErrConflict},
+		{"a sent code sent after notSentAfter conflicts", camsd.DeliverySent, AcmeSpace, Number1, T0.Add(30 * time.Second), T0.Add(30*time.Second - resend), camsd.ErrConflict},
+		{"a failed code does not block", camsd.DeliveryFailed, AcmeSpace, Number1, T0.Add(30 * time.Second), T0.Add(30*time.Second - resend), nil},
+		{"a code sent exactly at notSentAfter does not block", camsd.DeliveryPending, AcmeSpace, Number1, T0.Add(resend), T0, nil},
+		{"a code sent before notSentAfter does not block", camsd.DeliveryPending, AcmeSpace, Number1, T0.Add(resend + time.Second), T0.Add(time.Second), nil},
+		{"another number is not blocked", camsd.DeliveryPending, AcmeSpace, Number2, T0.Add(time.Second), T0.Add(time.Second - resend), nil},
+		{"the number in another space is not blocked", camsd.DeliveryPending, BetaSpace, Number1, T0.Add(time.Second), T0.Add(time.Second - resend), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := seeded(t, open)
+			c := first
+			c.Status = tc.status
+			save(t, s, c, farFuture)
+			next := Code(tc.space, tc.number, "222222", tc.sentAt)
+			err := s.SaveCode(t.Context(), next, tc.notSentAfter)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("SaveCode = %v; want %v", err, tc.wantErr)
+			}
+			want := next
+			if tc.wantErr != nil {
+				want = c // nothing recorded
+			}
+			wantLast(t, s, tc.space, tc.number, want)
+		})
+	}
+	t.Run("unknown number is ErrNotFound (silent in the contract)", func(t *testing.T) {
+		s := seeded(t, open)
+		err := s.SaveCode(t.Context(), Code(AcmeSpace, "8613899999999", "111111", T0), farFuture)
+		if !errors.Is(err, camsd.ErrNotFound) {
+			t.Errorf("SaveCode(unknown number) = %v; want ErrNotFound", err)
+		}
+	})
+	t.Run("concurrent callers: exactly one wins", func(t *testing.T) {
+		s := seeded(t, open)
+		const n = 50
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				c := Code(AcmeSpace, Number1, fmt.Sprintf("%06d", i), T0)
+				errs[i] = s.SaveCode(t.Context(), c, T0.Add(-resend))
+			})
+		}
+		wg.Wait()
+		winner, conflicts := -1, 0
+		for i, err := range errs {
+			switch {
+			case err == nil && winner < 0:
+				winner = i
+			case err == nil:
+				t.Errorf("callers %d and %d both won", winner, i)
+			case errors.Is(err, camsd.ErrConflict):
+				conflicts++
+			default:
+				t.Errorf("caller %d: %v; want nil or ErrConflict", i, err)
+			}
+		}
+		if winner < 0 || conflicts != n-1 {
+			t.Fatalf("winner %d, %d conflicts; want one winner and %d conflicts", winner, conflicts, n-1)
+		}
+		wantLast(t, s, AcmeSpace, Number1, Code(AcmeSpace, Number1, fmt.Sprintf("%06d", winner), T0))
+	})
+}
+
+func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
+	t.Run("sets the status of the code sent at sentAt", func(t *testing.T) {
+		s := seeded(t, open)
+		older := Code(AcmeSpace, Number1, "111111", T0)
+		newer := Code(AcmeSpace, Number1, "222222", T0.Add(2*resend))
+		save(t, s, older, farFuture)
+		save(t, s, newer, farFuture)
+		if err := s.SetCodeStatus(t.Context(), AcmeSpace, Number1, older.SentAt, camsd.DeliverySent); err != nil {
+			t.Fatalf("SetCodeStatus(older): %v", err)
+		}
+		wantLast(t, s, AcmeSpace, Number1, newer) // untouched
+		if err := s.SetCodeStatus(t.Context(), AcmeSpace, Number1, newer.SentAt, camsd.DeliverySent); err != nil {
+			t.Fatalf("SetCodeStatus(newer): %v", err)
+		}
+		newer.Status = camsd.DeliverySent
+		wantLast(t, s, AcmeSpace, Number1, newer)
+	})
+	t.Run("a code set to failed stops blocking", func(t *testing.T) {
+		s := seeded(t, open)
+		c := Code(AcmeSpace, Number1, "111111", T0)
+		save(t, s, c, farFuture)
+		retry := Code(AcmeSpace, Number1, "222222", T0.Add(time.Second))
+		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
+			t.Fatalf("SaveCode before failure = %v; want ErrConflict", err)
+		}
+		if err := s.SetCodeStatus(t.Context(), AcmeSpace, Number1, c.SentAt, camsd.DeliveryFailed); err != nil {
+			t.Fatalf("SetCodeStatus: %v", err)
+		}
+		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); err != nil {
+			t.Fatalf("SaveCode after failure: %v", err)
+		}
+		wantLast(t, s, AcmeSpace, Number1, retry)
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := seeded(t, open)
+		save(t, s, Code(AcmeSpace, Number1, "111111", T0), farFuture)
+		for _, tc := range []struct {
+			name          string
+			space, number string
+			sentAt        time.Time
+		}{
+			{"other sentAt", AcmeSpace, Number1, T0.Add(time.Nanosecond)},
+			{"other number", AcmeSpace, Number2, T0},
+			{"other space", BetaSpace, Number1, T0},
+		} {
+			if err := s.SetCodeStatus(t.Context(), tc.space, tc.number, tc.sentAt, camsd.DeliverySent); !errors.Is(err, camsd.ErrNotFound) {
+				t.Errorf("%s: SetCodeStatus = %v; want ErrNotFound", tc.name, err)
+			}
+		}
+	})
+}
+
+func save(t *testing.T, s camsd.Store, c camsd.VerifyCode, notSentAfter time.Time) {
+	t.Helper()
+	if err := s.SaveCode(t.Context(), c, notSentAfter); err != nil {
+		t.Fatalf("SaveCode(%s at %v): %v", c.Code, c.SentAt, err)
+	}
+}
+
+func wantLast(t *testing.T, s camsd.Store, space, number string, want camsd.VerifyCode) {
+	t.Helper()
+	got, err := s.LastCode(t.Context(), space, number)
+	if err != nil {
+		t.Fatalf("LastCode(%q, %q): %v", space, number, err)
+	}
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("LastCode(%q, %q) (-want +got):\n%s", space, number, diff)
+	}
+}
