@@ -26,7 +26,8 @@ type Store interface {
 	// SaveCode records c as the newest code of its number, unless a code for that number that
 	// is not DeliveryFailed was recorded with SentAt after notSentAfter; then it records
 	// nothing and returns ErrConflict. This is the compare-and-set that makes the resend
-	// interval hold under concurrent requests.
+	// interval hold under concurrent requests. Returns ErrNotFound when the number is not in
+	// the space.
 	SaveCode(ctx context.Context, c VerifyCode, notSentAfter time.Time) error
 
 	// SetCodeStatus sets the delivery status of the code of that number sent at sentAt.

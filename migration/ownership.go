@@ -1,0 +1,38 @@
+package migration
+
+import (
+	"context"
+	"errors"
+
+	"github.com/camsd/camsd"
+)
+
+var errNotOwner = camsd.Errorf(camsd.CodeUnknownResourceOwnerID, "The resource does not belong to the current user.")
+
+// ownSpace returns the space if the caller's account owns it. A space that does not exist
+// answers the same as another tenant's, so that tenants cannot probe each other.
+func (s *Service) ownSpace(ctx context.Context, c Caller, p Params) (*camsd.Space, error) {
+	uid := c.Principal.Account.UID
+	if ro := p.Get("ResourceOwnerId"); ro != "" && ro != uid {
+		return nil, errNotOwner
+	}
+	sp, err := s.Store.Space(ctx, p.Get("CustSpaceId"))
+	if errors.Is(err, camsd.ErrNotFound) {
+		return nil, errNotOwner
+	} else if err != nil {
+		return nil, err
+	}
+	if sp.UID != uid {
+		return nil, errNotOwner
+	}
+	return sp, nil
+}
+
+// number returns the number in the space, or PhoneNumber.NotFound.
+func (s *Service) number(ctx context.Context, space, number string) (*camsd.PhoneNumber, error) {
+	n, err := s.Store.PhoneNumber(ctx, space, number)
+	if errors.Is(err, camsd.ErrNotFound) {
+		return nil, camsd.Errorf(camsd.CodePhoneNumberNotFound, "The phone number %s is not in space %s.", number, space)
+	}
+	return n, err
+}

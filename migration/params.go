@@ -1,0 +1,47 @@
+package migration
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/camsd/camsd"
+)
+
+// Params are an action's request parameters (query and form merged by the protocol layer).
+type Params = url.Values
+
+// requirePresent answers Missing{Name} for the first of names, in order, that is absent or
+// empty. The gateway checks presence of every parameter before any value.
+func requirePresent(p Params, names ...string) error {
+	for _, n := range names {
+		if strings.TrimSpace(p.Get(n)) == "" {
+			return camsd.Errorf(camsd.MissingCode(n), "The input parameter %q that is mandatory for processing this request is not supplied.", n)
+		}
+	}
+	return nil
+}
+
+// checkMethod returns the lower-case delivery method; CAMS documents "sms" and "voice" and
+// its sibling API spells them in upper case, so either case is taken.
+func checkMethod(v string) (string, error) {
+	switch m := strings.ToLower(v); m {
+	case "sms", "voice":
+		return m, nil
+	}
+	return "", camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"Method\" is not valid: %q; valid values are sms and voice.", v)
+}
+
+func checkPhoneNumber(name, v string) error {
+	if !camsd.ValidPhoneNumber(v) {
+		return camsd.Errorf(camsd.CodeInvalidParameterPhoneNumber, "The phone number is invalid: %s must be the country code and number, 8 to 15 digits without a leading 0.", name)
+	}
+	return nil
+}
+
+func checkLocale(v string) (string, error) {
+	l, ok := camsd.CanonicalLocale(v)
+	if !ok {
+		return "", camsd.Errorf(camsd.CodeInvalidParameterLanguage, "The language %q is not supported; Locale must be a WhatsApp language code such as en_US, zh_CN or id.", v)
+	}
+	return l, nil
+}

@@ -1,0 +1,109 @@
+package migration
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/camsd/camsd"
+)
+
+// NumberData is the Data of replies that name a number.
+type NumberData struct {
+	PhoneNumber string
+	Id          string //nolint:revive // wire name
+}
+
+// GetMigrationVerifyCode sends a new 6-digit code to a MIGRATING number by SMS or voice.
+//
+// The code is recorded (pending) before the provider is called, so that a crash between the
+// two leaves a trace and the resend interval still holds; the record's compare-and-set is
+// what makes the interval hold when two requests race.
+func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params) (*NumberData, error) {
+	if err := requirePresent(p, "CustSpaceId", "PhoneNumber", "Locale", "Method"); err != nil {
+		return nil, err
+	}
+	method, err := checkMethod(p.Get("Method"))
+	if err != nil {
+		return nil, err
+	}
+	phone := p.Get("PhoneNumber")
+	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
+		return nil, err
+	}
+	locale, err := checkLocale(p.Get("Locale"))
+	if err != nil {
+		return nil, err
+	}
+	space, err := s.ownSpace(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	num, err := s.number(ctx, space.CustSpaceID, phone)
+	if err != nil {
+		return nil, err
+	}
+	if num.Status != camsd.StatusMigrating {
+		return nil, camsd.Errorf(camsd.CodePhoneNumberNotMigrating, "The phone number %s is not being migrated (status %s).", phone, num.Status)
+	}
+
+	code, err := s.newCode()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	vc := camsd.VerifyCode{
+		CustSpaceID: space.CustSpaceID,
+		PhoneNumber: phone,
+		Code:        code,
+		Method:      method,
+		Locale:      locale,
+		SentAt:      now,
+		ExpiresAt:   now.Add(s.codeTTL()),
+		RequestID:   c.RequestID,
+		AccessKeyID: c.AccessKeyID,
+		Status:      camsd.DeliveryPending,
+	}
+	if err := s.Store.SaveCode(ctx, vc, now.Add(-s.ResendInterval)); errors.Is(err, camsd.ErrConflict) {
+		return nil, s.tooFrequent(ctx, space.CustSpaceID, phone, now)
+	} else if err != nil {
+		return nil, fmt.Errorf("record code: %w", err)
+	}
+
+	msg := camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code}
+	if err := s.Provider.SendCode(ctx, msg); err != nil {
+		// A failed send must not hold the number to the resend interval, nor be checkable.
+		_ = s.Store.SetCodeStatus(context.WithoutCancel(ctx), space.CustSpaceID, phone, now, camsd.DeliveryFailed)
+		return nil, fmt.Errorf("send code: %w", err)
+	}
+	if err := s.Store.SetCodeStatus(context.WithoutCancel(ctx), space.CustSpaceID, phone, now, camsd.DeliverySent); err != nil {
+		return nil, fmt.Errorf("mark code sent: %w", err)
+	}
+	return &NumberData{PhoneNumber: phone, Id: num.ID}, nil
+}
+
+// tooFrequent builds VerifyCode.SendTooFrequent with the time left until a new code may go.
+func (s *Service) tooFrequent(ctx context.Context, space, phone string, now time.Time) error {
+	e := camsd.Errorf(camsd.CodeVerifyCodeSendTooFreq, "A verification code was sent to %s less than %s ago; wait before requesting another.", phone, s.ResendInterval)
+	e.RetryAfter = s.ResendInterval
+	if last, err := s.Store.LastCode(ctx, space, phone); err == nil {
+		if left := last.SentAt.Add(s.ResendInterval).Sub(now); left > 0 {
+			e.RetryAfter = left
+		}
+	}
+	return e
+}
+
+var million = big.NewInt(1_000_000)
+
+// newCode returns six uniformly random decimal digits.
+func (s *Service) newCode() (string, error) {
+	n, err := rand.Int(s.rand(), million)
+	if err != nil {
+		return "", fmt.Errorf("code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}

@@ -1,0 +1,248 @@
+package migration_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/migration"
+	"github.com/camsd/camsd/sim"
+	"github.com/camsd/camsd/sqlite"
+	"github.com/camsd/camsd/storetest"
+)
+
+// env is a Service on a real SQLite store with the storetest fixture and a settable clock.
+type env struct {
+	svc  *migration.Service
+	db   *sqlite.DB
+	now  time.Time
+	mu   sync.Mutex
+	acme migration.Caller
+	beta migration.Caller
+}
+
+func (e *env) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.now.Add(d)
+	e.mu.Unlock()
+}
+
+// failingProvider is a Provider whose sends fail.
+type failingProvider struct{}
+
+func (failingProvider) SendCode(context.Context, camsd.CodeMessage) error {
+	return errors.New("upstream down")
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "camsd.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{db: db, now: storetest.T0}
+	e.svc = &migration.Service{
+		Store:          db,
+		Provider:       &sim.Provider{Outbox: db, Now: e.clock},
+		Now:            e.clock,
+		CodeTTL:        10 * time.Minute,
+		ResendInterval: 60 * time.Second,
+	}
+	acme, err := db.Principal(ctx, storetest.AcmeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.acme = migration.Caller{Principal: acme, RequestID: "req-1", AccessKeyID: storetest.AcmeKey}
+	beta, err := db.Principal(ctx, storetest.BetaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.beta = migration.Caller{Principal: beta, RequestID: "req-2", AccessKeyID: storetest.BetaKey}
+	return e
+}
+
+func params(kv ...string) migration.Params {
+	p := migration.Params{}
+	base := map[string]string{"CustSpaceId": storetest.AcmeSpace, "PhoneNumber": storetest.Number1, "Locale": "en_US", "Method": "sms"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		base[kv[i]] = kv[i+1]
+	}
+	for k, v := range base {
+		if v != "" {
+			p.Set(k, v)
+		}
+	}
+	return p
+}
+
+func code(err error) string {
+	if err == nil {
+		return "OK"
+	}
+	return camsd.ErrorCode(err)
+}
+
+func TestService_GetMigrationVerifyCode_Rules(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		beta   bool
+		params migration.Params
+		want   string
+	}{
+		{"ok", false, params(), "OK"},
+		{"upper-case method", false, params("Method", "VOICE"), "OK"},
+		{"missing all: first named", false, params("CustSpaceId", "", "PhoneNumber", "", "Locale", "", "Method", ""), "MissingCustSpaceId"},
+		{"missing PhoneNumber", false, params("PhoneNumber", ""), "MissingPhoneNumber"},
+		{"missing Locale before bad Method", false, params("Locale", "", "Method", "fax"), "MissingLocale"},
+		{"missing Method", false, params("Method", ""), "MissingMethod"},
+		{"bad Method before bad number", false, params("Method", "fax", "PhoneNumber", "1"), "InvalidParameter"},
+		{"bad number before bad locale", false, params("PhoneNumber", "1", "Locale", "xx"), "InvalidParameter.PhoneNumberError"},
+		{"bad locale", false, params("Locale", "xx"), "InvalidParameter.LanguageNotSupport"},
+		{"bad locale before ownership", false, params("Locale", "xx", "CustSpaceId", "nope"), "InvalidParameter.LanguageNotSupport"},
+		{"space of another account", true, params(), "Unknown.ResourceOwnerId"},
+		{"space that does not exist", false, params("CustSpaceId", "nope"), "Unknown.ResourceOwnerId"},
+		{"foreign ResourceOwnerId", false, params("ResourceOwnerId", storetest.BetaUID), "Unknown.ResourceOwnerId"},
+		{"own ResourceOwnerId", false, params("ResourceOwnerId", storetest.AcmeUID), "OK"},
+		{"number not in space", false, params("PhoneNumber", "8613899999999"), "PhoneNumber.NotFound"},
+		{"number connected", false, params("PhoneNumber", storetest.Number2), "PhoneNumber.NotMigrating"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			c := e.acme
+			if tc.beta {
+				c = e.beta
+			}
+			_, err := e.svc.GetMigrationVerifyCode(context.Background(), c, tc.params)
+			if got := code(err); got != tc.want {
+				t.Fatalf("got %s (%v), want %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestService_GetMigrationVerifyCode_RecordsAndSends(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	data, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params("Locale", "zh-cn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data.PhoneNumber != storetest.Number1 || data.Id != "pn-acme-1" {
+		t.Errorf("data = %+v", data)
+	}
+	vc, err := e.db.LastCode(ctx, storetest.AcmeSpace, storetest.Number1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vc.Status != camsd.DeliverySent || !vc.ExpiresAt.Equal(storetest.T0.Add(10*time.Minute)) ||
+		vc.Locale != "zh_CN" || vc.RequestID != "req-1" || vc.AccessKeyID != storetest.AcmeKey || len(vc.Code) != 6 {
+		t.Errorf("recorded code = %+v", vc)
+	}
+	msgs, err := e.db.Messages(ctx, storetest.Number1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Code != vc.Code || !bytes.Contains([]byte(msgs[0].Text), []byte(vc.Code)) {
+		t.Errorf("outbox = %+v, code %s", msgs, vc.Code)
+	}
+}
+
+func TestService_GetMigrationVerifyCode_ResendInterval(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(45 * time.Second)
+	_, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params())
+	var ce *camsd.Error
+	if !errors.As(err, &ce) || ce.Code != "VerifyCode.SendTooFrequent" || ce.RetryAfter != 15*time.Second {
+		t.Fatalf("45s later: %v (RetryAfter %v), want SendTooFrequent with 15s left", err, ce)
+	}
+	e.advance(15 * time.Second) // exactly the interval
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil {
+		t.Fatalf("at the interval: %v", err)
+	}
+
+	e.svc.ResendInterval = 0
+	for i := 0; i < 3; i++ {
+		e.advance(time.Millisecond)
+		if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil {
+			t.Fatalf("interval off, send %d: %v", i, err)
+		}
+	}
+}
+
+// Concurrent requests for one number: exactly one code goes out.
+func TestService_GetMigrationVerifyCode_ConcurrentResend(t *testing.T) {
+	e := newEnv(t)
+	var wg sync.WaitGroup
+	results := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.svc.GetMigrationVerifyCode(context.Background(), e.acme, params())
+			results <- code(err)
+		}()
+	}
+	wg.Wait()
+	close(results)
+	count := map[string]int{}
+	for c := range results {
+		count[c]++
+	}
+	if count["OK"] != 1 || count["VerifyCode.SendTooFrequent"] != 19 {
+		t.Fatalf("outcomes = %v, want 1 OK and 19 SendTooFrequent", count)
+	}
+	msgs, _ := e.db.Messages(context.Background(), storetest.Number1, 0)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages sent, want 1", len(msgs))
+	}
+}
+
+// A failed send is recorded as failed, answers an internal error and does not hold the
+// number to the resend interval.
+func TestService_GetMigrationVerifyCode_ProviderFails(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	good := e.svc.Provider
+	e.svc.Provider = failingProvider{}
+	_, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params())
+	if code(err) != camsd.CodeInternalError {
+		t.Fatalf("got %v, want an internal error", err)
+	}
+	vc, err := e.db.LastCode(ctx, storetest.AcmeSpace, storetest.Number1)
+	if err != nil || vc.Status != camsd.DeliveryFailed {
+		t.Fatalf("recorded = %+v, %v; want status failed", vc, err)
+	}
+	e.svc.Provider = good
+	e.advance(time.Second)
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil {
+		t.Fatalf("retry after a failed send: %v", err)
+	}
+}
+
+// Codes are six digits drawn from Rand: an all-zero stream gives "000000".
+func TestService_GetMigrationVerifyCode_CodeFromRand(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Rand = bytes.NewReader(make([]byte, 64))
+	if _, err := e.svc.GetMigrationVerifyCode(context.Background(), e.acme, params()); err != nil {
+		t.Fatal(err)
+	}
+	vc, _ := e.db.LastCode(context.Background(), storetest.AcmeSpace, storetest.Number1)
+	if vc.Code != "000000" {
+		t.Fatalf("code = %q, want 000000", vc.Code)
+	}
+}
