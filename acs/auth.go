@@ -1,0 +1,158 @@
+package acs
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/camsd/camsd"
+)
+
+// DefaultMaxSkew is how far a request's timestamp may be from the server's clock, either way,
+// and so how long a nonce is remembered: 15 minutes, as on the Alibaba Cloud gateway.
+const DefaultMaxSkew = 15 * time.Minute
+
+// maxNonceLen bounds what a client can make the nonce store keep. The clients send 32 hex
+// digits (darabonba) or a UUID (the old SDK).
+const maxNonceLen = 128
+
+// KeyLookup finds the principal of an AccessKey.
+type KeyLookup interface {
+	// Principal returns the key with that id, its account and its RAM user.
+	// Returns camsd.ErrNotFound when no such key exists.
+	Principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error)
+}
+
+// Authenticator runs the gateway's protocol checks on a parsed Request.
+type Authenticator struct {
+	Versions map[string]bool          // the API versions served, e.g. {"2020-06-06": true}
+	Actions  func(action string) bool // whether an action exists
+	Keys     KeyLookup
+	Nonces   camsd.NonceStore
+	MaxSkew  time.Duration    // zero means DefaultMaxSkew
+	Now      func() time.Time // nil means time.Now
+}
+
+// Authenticate returns who signed req. It runs the checks in the gateway's order, and the
+// first that fails answers with a *camsd.Error:
+//
+//  1. Version is served: InvalidVersion.
+//  2. Action exists: InvalidAction.NotFound.
+//  3. Format, if sent, is JSON or XML in any case: InvalidParameter.Format.
+//  4. The signature is complete: IncompleteSignature, or InvalidSignatureMethod for a V2
+//     SignatureMethod other than HMAC-SHA1.
+//  5. The timestamp is well formed (InvalidTimeStamp.Format) and within MaxSkew of the clock
+//     either way (InvalidTimeStamp.Expired).
+//  6. The AccessKey exists (InvalidAccessKeyId.NotFound) and is active
+//     (InvalidAccessKeyId.Inactive); any other lookup error is returned unchanged.
+//  7. The signature matches: SignatureDoesNotMatch, whose message ends with the server's
+//     string to sign so that a client can tell a wrong secret from a signer bug.
+//  8. The nonce was not used (SignatureNonceUsed); a full nonce store gives
+//     ServiceUnavailable; any other store error is returned unchanged.
+//
+// The nonce is recorded only once the signature verified, so that nobody can burn another
+// key's nonces.
+func (a *Authenticator) Authenticate(ctx context.Context, req *Request) (*camsd.Principal, error) {
+	if req.Version == "" || !a.Versions[req.Version] {
+		return nil, newError(camsd.CodeInvalidVersion)
+	}
+	if req.Action == "" || a.Actions == nil || !a.Actions(req.Action) {
+		return nil, newError(camsd.CodeInvalidActionNotFound)
+	}
+	if f := req.Params["Format"]; len(f) > 0 && !strings.EqualFold(f[0], FormatJSON) && !strings.EqualFold(f[0], FormatXML) {
+		return nil, newError(camsd.CodeInvalidParameterFormat)
+	}
+	if err := req.checkSignature(); err != nil {
+		return nil, err
+	}
+	ts, err := parseTimestamp(req.Timestamp)
+	if err != nil {
+		return nil, err
+	}
+	maxSkew := a.maxSkew()
+	if d := a.now().Sub(ts); d > maxSkew || d < -maxSkew {
+		return nil, newError(camsd.CodeInvalidTimeStampExpired)
+	}
+	p, err := a.principal(ctx, req.AccessKeyID)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.verify(p.Key.Secret); err != nil {
+		return nil, err
+	}
+	if err := a.useNonce(ctx, req, ts.Add(maxSkew)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (req *Request) checkSignature() error {
+	switch req.Scheme {
+	case SchemeV3:
+		return req.checkV3()
+	case SchemeV2:
+		return req.checkV2()
+	}
+	return incomplete()
+}
+
+func (req *Request) verify(secret string) error {
+	if req.Scheme == SchemeV3 {
+		return req.verifyV3(secret)
+	}
+	return req.verifyV2(secret)
+}
+
+// parseTimestamp reads yyyy-MM-ddTHH:mm:ssZ, as the clients send it, or any RFC 3339 time
+// (fractional seconds, offsets).
+func parseTimestamp(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, newError(camsd.CodeInvalidTimeStampFormat)
+	}
+	return t, nil
+}
+
+func (a *Authenticator) principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
+	p, err := a.Keys.Principal(ctx, accessKeyID)
+	switch {
+	case errors.Is(err, camsd.ErrNotFound):
+		return nil, newError(camsd.CodeInvalidAccessKeyIDNotFound)
+	case err != nil:
+		return nil, err
+	case p == nil:
+		return nil, errors.New("acs: key lookup returned no principal and no error")
+	case p.Key.Status != camsd.KeyActive:
+		// Fail closed: a key whose status is not Active (Inactive, or unset by a store) signs nothing.
+		return nil, newError(camsd.CodeInvalidAccessKeyIDInactive)
+	}
+	return p, nil
+}
+
+func (a *Authenticator) useNonce(ctx context.Context, req *Request, expires time.Time) error {
+	err := a.Nonces.Use(ctx, req.AccessKeyID, req.Nonce, expires)
+	switch {
+	case errors.Is(err, camsd.ErrNonceUsed):
+		return newError(camsd.CodeSignatureNonceUsed)
+	case errors.Is(err, camsd.ErrNonceStoreFull):
+		return newError(camsd.CodeServiceUnavailable)
+	}
+	return err
+}
+
+func validNonce(n string) bool { return n != "" && len(n) <= maxNonceLen }
+
+func (a *Authenticator) maxSkew() time.Duration {
+	if a.MaxSkew > 0 {
+		return a.MaxSkew
+	}
+	return DefaultMaxSkew
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}

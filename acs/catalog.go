@@ -1,0 +1,100 @@
+package acs
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/camsd/camsd"
+)
+
+// entry is how the gateway answers a wire Code.
+type entry struct {
+	status  int
+	message string
+}
+
+// catalog holds every Code of package camsd (a test keeps it so). Messages are those the
+// Alibaba Cloud gateway and the CAMS documentation give, word for word, where they give one.
+var catalog = map[string]entry{
+	camsd.CodeOK: {http.StatusOK, "OK"},
+
+	camsd.CodeInvalidVersion:             {http.StatusBadRequest, "Specified parameter Version is not valid."},
+	camsd.CodeInvalidActionNotFound:      {http.StatusNotFound, "Specified api is not found, please check your url and method."},
+	camsd.CodeIncompleteSignature:        {http.StatusBadRequest, "The request signature does not conform to Aliyun standards."},
+	camsd.CodeInvalidSignatureMethod:     {http.StatusBadRequest, "Specified signature method is not valid."},
+	camsd.CodeInvalidTimeStampFormat:     {http.StatusBadRequest, "Specified time stamp or date value is not well formatted."},
+	camsd.CodeInvalidTimeStampExpired:    {http.StatusBadRequest, "Specified time stamp or date value is expired."},
+	camsd.CodeInvalidAccessKeyIDNotFound: {http.StatusNotFound, "Specified access key is not found."},
+	camsd.CodeInvalidAccessKeyIDInactive: {http.StatusBadRequest, "Specified access key is disabled."},
+	camsd.CodeSignatureDoesNotMatch:      {http.StatusBadRequest, "Specified signature is not matched with our calculation."},
+	camsd.CodeSignatureNonceUsed:         {http.StatusBadRequest, "Specified signature nonce was used already."},
+	camsd.CodeInvalidParameterFormat:     {http.StatusBadRequest, "Specified parameter format is not valid."},
+	camsd.CodeUnsupportedHTTPMethod:      {http.StatusBadRequest, "This http method is not supported."},
+	camsd.CodeInternalError:              {http.StatusInternalServerError, "The request processing has failed due to some unknown error, exception or failure."},
+	camsd.CodeServiceUnavailable:         {http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server."},
+
+	// CAMS documents these four for every migration operation, all with HTTP 400.
+	camsd.CodeSystemLimitControl:     {http.StatusBadRequest, "The system is under flow control."},
+	camsd.CodeProductUnsubscript:     {http.StatusBadRequest, "You have not subscribed to the specified product."},
+	camsd.CodeRAMPermissionDeny:      {http.StatusBadRequest, "You are not authorized to perform the operation."},
+	camsd.CodeUnknownResourceOwnerID: {http.StatusBadRequest, "The resource does not belong to the current user."},
+
+	camsd.CodeInvalidParameter:            {http.StatusBadRequest, "The specified parameter is not valid."},
+	camsd.CodeInvalidParameterPhoneNumber: {http.StatusBadRequest, "The phone number is invalid."},
+	camsd.CodeInvalidParameterLanguage:    {http.StatusBadRequest, "The language is not supported."},
+
+	camsd.CodePhoneNumberNotFound:     {http.StatusBadRequest, "The phone number does not exist in the space."},
+	camsd.CodePhoneNumberNotMigrating: {http.StatusBadRequest, "The phone number is not being migrated."},
+	camsd.CodeVerifyCodeSendTooFreq:   {http.StatusBadRequest, "Verification codes are sent too frequently. Please try again later."},
+}
+
+// Status returns the HTTP status of a wire Code: the catalogue's; else that of the code's
+// family ("InvalidParameter.Foo" takes InvalidParameter's); else 400 for Missing{Name},
+// Invalid{Name} and codes of a catalogued family ("PhoneNumber.Foo"); else 500, for an
+// uncatalogued code is a server bug.
+func Status(code string) int {
+	if e, ok := catalog[code]; ok {
+		return e.status
+	}
+	family, _, dotted := strings.Cut(code, ".")
+	if e, ok := catalog[family]; ok && dotted {
+		return e.status
+	}
+	if strings.HasPrefix(code, "Missing") || strings.HasPrefix(code, "Invalid") || dotted && knownFamily(family) {
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// Message returns the default message of a wire Code: the catalogue's; else the gateway's
+// wording for Missing{Name} and Invalid{Name}; else that of the code's family; else "".
+func Message(code string) string {
+	if e, ok := catalog[code]; ok {
+		return e.message
+	}
+	if name, ok := strings.CutPrefix(code, "Missing"); ok && name != "" {
+		return name + " is mandatory for this action."
+	}
+	family, _, dotted := strings.Cut(code, ".")
+	if name, ok := strings.CutPrefix(code, "Invalid"); ok && name != "" && !dotted {
+		return "Specified parameter " + name + " is not valid."
+	}
+	if e, ok := catalog[family]; ok && dotted {
+		return e.message
+	}
+	return ""
+}
+
+func knownFamily(family string) bool {
+	for code := range catalog {
+		if strings.HasPrefix(code, family+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// newError returns the *camsd.Error of code with its catalogue message.
+func newError(code string) *camsd.Error {
+	return &camsd.Error{Code: code, Message: Message(code)}
+}
