@@ -1,0 +1,155 @@
+package seed
+
+import (
+	"fmt"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/ram"
+)
+
+// builder turns the decoded file into a Seed, checking what the decoder cannot: required
+// values, formats, and uniqueness across the whole file. Each map remembers the path of the
+// first occurrence, to point at both places of a duplicate.
+type builder struct {
+	uids   map[string]string // account uid
+	keys   map[string]string // AccessKey id, accounts' and users' alike: a key signs for one principal
+	spaces map[string]string // cust_space_id
+	active map[string]activeNumber
+}
+
+func build(doc *fileDoc) (*camsd.Seed, error) {
+	b := &builder{
+		uids:   make(map[string]string),
+		keys:   make(map[string]string),
+		spaces: make(map[string]string),
+		active: make(map[string]activeNumber),
+	}
+	s := &camsd.Seed{}
+	for i := range doc.Accounts {
+		a, err := b.account(&doc.Accounts[i], index("accounts", i))
+		if err != nil {
+			return nil, err
+		}
+		s.Accounts = append(s.Accounts, a)
+	}
+	return s, nil
+}
+
+func (b *builder) account(r *rawAccount, path string) (camsd.SeedAccount, error) {
+	a := camsd.SeedAccount{Account: camsd.Account{
+		UID:  string(r.UID),
+		Name: string(r.Name),
+		// A declared tenant uses the product; an unsubscribed one is the exception that a
+		// seed sets on purpose, to see Product.Unsubscript.
+		Subscribed: r.Subscribed == nil || *r.Subscribed,
+	}}
+	uidPath := path + ".uid"
+	switch {
+	case a.UID == "":
+		return a, &problem{path: uidPath, msg: "missing"}
+	case !digits(a.UID):
+		return a, &problem{path: uidPath, msg: fmt.Sprintf("%q: an account uid is digits", a.UID)}
+	}
+	if first, dup := b.uids[a.UID]; dup {
+		return a, &problem{path: uidPath, msg: fmt.Sprintf("duplicate account uid %q", a.UID), first: first}
+	}
+	b.uids[a.UID] = uidPath
+
+	if r.QPS != nil {
+		if *r.QPS < 1 {
+			return a, &problem{path: path + ".qps", msg: fmt.Sprintf("%d: want at least 1 (omit qps for the server's default)", *r.QPS)}
+		}
+		a.QPS = int(*r.QPS)
+	}
+
+	var err error
+	if a.AccessKeys, err = b.accessKeys(r.AccessKeys, path+".access_keys", a.UID, ""); err != nil {
+		return a, err
+	}
+
+	names := make(map[string]string)
+	for i := range r.Users {
+		userPath := index(path+".ram_users", i)
+		name := string(r.Users[i].Name)
+		if msg := checkUserName(name); msg != "" {
+			return a, &problem{path: userPath + ".name", msg: msg}
+		}
+		if first, dup := names[name]; dup {
+			return a, &problem{path: userPath + ".name", msg: fmt.Sprintf("duplicate RAM user %q in this account", name), first: first}
+		}
+		names[name] = userPath + ".name"
+		u, err := b.user(&r.Users[i], userPath, a.UID)
+		if err != nil {
+			return a, err
+		}
+		a.Users = append(a.Users, u)
+	}
+
+	for i := range r.Spaces {
+		sp, err := b.space(&r.Spaces[i], index(path+".spaces", i), a.UID)
+		if err != nil {
+			return a, err
+		}
+		a.Spaces = append(a.Spaces, sp)
+	}
+	return a, nil
+}
+
+func (b *builder) user(r *rawUser, path, uid string) (camsd.SeedUser, error) {
+	u := camsd.SeedUser{Name: string(r.Name)} // checked by the caller, with its uniqueness
+	var err error
+	if u.AccessKeys, err = b.accessKeys(r.AccessKeys, path+".access_keys", uid, u.Name); err != nil {
+		return u, err
+	}
+	for i, doc := range r.Policies {
+		policyPath := index(path+".policies", i)
+		if doc == "" {
+			return u, &problem{path: policyPath, msg: "missing policy document"}
+		}
+		// The server parses policies again when it evaluates them; parsing here turns a bad
+		// one into a start-up error instead of a user who is denied everything.
+		if _, err := ram.Parse([]byte(doc)); err != nil {
+			return u, &problem{path: policyPath, msg: err.Error()}
+		}
+		u.Policies = append(u.Policies, string(doc))
+	}
+	return u, nil
+}
+
+// accessKeys checks the keys of the account uid, or of its RAM user userName.
+func (b *builder) accessKeys(rs []rawKey, path, uid, userName string) ([]camsd.AccessKey, error) {
+	var keys []camsd.AccessKey
+	for i, r := range rs {
+		keyPath := index(path, i)
+		k := camsd.AccessKey{
+			ID:       string(r.ID),
+			Secret:   string(r.Secret),
+			UID:      uid,
+			UserName: userName,
+			Status:   camsd.KeyStatus(r.Status),
+		}
+		idPath := keyPath + ".id"
+		switch {
+		case k.ID == "":
+			return nil, &problem{path: idPath, msg: "missing"}
+		case !identifier(k.ID):
+			return nil, &problem{path: idPath, msg: fmt.Sprintf("%q: an AccessKey id is letters, digits, '.', '_' and '-'", k.ID)}
+		}
+		if first, dup := b.keys[k.ID]; dup {
+			return nil, &problem{path: idPath, msg: fmt.Sprintf("duplicate AccessKey id %q", k.ID), first: first}
+		}
+		b.keys[k.ID] = idPath
+		if k.Secret == "" {
+			return nil, &problem{path: keyPath + ".secret", msg: "missing"}
+		}
+		switch k.Status {
+		case "":
+			k.Status = camsd.KeyActive
+		case camsd.KeyActive, camsd.KeyInactive:
+		default:
+			return nil, &problem{path: keyPath + ".status", msg: fmt.Sprintf("%q: want Active or Inactive", k.Status)}
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}

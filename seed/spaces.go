@@ -1,0 +1,85 @@
+package seed
+
+import (
+	"fmt"
+
+	"github.com/camsd/camsd"
+)
+
+// activeNumber is where a number is MIGRATING or CONNECTED.
+type activeNumber struct {
+	path, custSpaceID string
+	status            camsd.NumberStatus
+}
+
+func (b *builder) space(r *rawSpace, path, uid string) (camsd.SeedSpace, error) {
+	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: string(r.CustSpaceID), UID: uid, Name: string(r.Name)}}
+	idPath := path + ".cust_space_id"
+	switch {
+	case sp.CustSpaceID == "":
+		return sp, &problem{path: idPath, msg: "missing"}
+	case !identifier(sp.CustSpaceID):
+		return sp, &problem{path: idPath, msg: fmt.Sprintf("%q: a cust_space_id is letters, digits, '.', '_' and '-'", sp.CustSpaceID)}
+	}
+	if first, dup := b.spaces[sp.CustSpaceID]; dup {
+		return sp, &problem{path: idPath, msg: fmt.Sprintf("duplicate cust_space_id %q", sp.CustSpaceID), first: first}
+	}
+	b.spaces[sp.CustSpaceID] = idPath
+
+	numbers := make(map[string]string)
+	for i := range r.PhoneNumbers {
+		numPath := index(path+".phone_numbers", i)
+		n, err := b.phoneNumber(&r.PhoneNumbers[i], numPath, sp.CustSpaceID)
+		if err != nil {
+			return sp, err
+		}
+		if first, dup := numbers[n.Number]; dup {
+			return sp, &problem{path: numPath + ".phone_number", msg: fmt.Sprintf("duplicate number %s in this space", n.Number), first: first}
+		}
+		numbers[n.Number] = numPath + ".phone_number"
+		sp.PhoneNumbers = append(sp.PhoneNumbers, n)
+	}
+	return sp, nil
+}
+
+func (b *builder) phoneNumber(r *rawNumber, path, custSpaceID string) (camsd.PhoneNumber, error) {
+	n := camsd.PhoneNumber{
+		CustSpaceID: custSpaceID,
+		Number:      string(r.PhoneNumber),
+		ID:          string(r.ID),
+		Status:      camsd.NumberStatus(r.Status),
+	}
+	numberPath := path + ".phone_number"
+	switch {
+	case n.Number == "":
+		return n, &problem{path: numberPath, msg: "missing"}
+	case !camsd.ValidPhoneNumber(n.Number):
+		return n, &problem{path: numberPath, msg: fmt.Sprintf("%q: want country code and number, 8 to 15 digits, no '+' or leading 0", n.Number)}
+	}
+
+	switch {
+	case n.ID == "":
+		n.ID = phoneNumberID(custSpaceID, n.Number)
+	case !digits(n.ID):
+		return n, &problem{path: path + ".id", msg: fmt.Sprintf("%q: a phone number id is digits", n.ID)}
+	}
+
+	switch n.Status {
+	case "":
+		n.Status = camsd.StatusMigrating
+	case camsd.StatusMigrating, camsd.StatusConnected, camsd.StatusMigrated:
+	default:
+		return n, &problem{path: path + ".status", msg: fmt.Sprintf("%q: want MIGRATING, CONNECTED or MIGRATED", n.Status)}
+	}
+	// A number can have moved out of many spaces (MIGRATED) but be in migration, or
+	// connected, in one space only: that is the space the API calls act on.
+	if n.Status != camsd.StatusMigrated {
+		if first, dup := b.active[n.Number]; dup {
+			msg := fmt.Sprintf("%s is %s here and %s in space %q; a number is MIGRATING or CONNECTED in one space at most",
+				n.Number, n.Status, first.status, first.custSpaceID)
+			return n, &problem{path: numberPath, msg: msg, first: first.path}
+		}
+		b.active[n.Number] = activeNumber{path: numberPath, custSpaceID: custSpaceID, status: n.Status}
+	}
+	return n, nil
+}
