@@ -1,0 +1,85 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// ServeConfig is everything `camsd serve` takes. Each flag can also be set by CAMSD_<NAME>
+// in the environment (--max-skew: CAMSD_MAX_SKEW); a flag on the command line wins.
+type ServeConfig struct {
+	Listen         string
+	DataDir        string
+	Seed           string
+	QPS            int
+	ResendInterval time.Duration
+	CodeTTL        time.Duration
+	MaxSkew        time.Duration
+	MaxNonces      int
+	SimRetention   int
+	LogFormat      string
+}
+
+// LoadServeConfig reads flags, then fills what they did not set from the environment.
+func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer) (ServeConfig, error) {
+	var c ServeConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the API")
+	fs.StringVar(&c.DataDir, "data-dir", "./camsd-data", "directory of the SQLite database")
+	fs.StringVar(&c.Seed, "seed", "", "YAML seed file of tenants, applied at every start")
+	fs.IntVar(&c.QPS, "qps", 10, "calls per second per account per action")
+	fs.DurationVar(&c.ResendInterval, "resend-interval", 60*time.Second, "minimum time between two codes for a number (0 turns it off)")
+	fs.DurationVar(&c.CodeTTL, "code-ttl", 10*time.Minute, "how long a verification code stays valid")
+	fs.DurationVar(&c.MaxSkew, "max-skew", 15*time.Minute, "how far a request's timestamp may be from the server's clock")
+	fs.IntVar(&c.MaxNonces, "max-nonces", 1_000_000, "live signature nonces kept per AccessKey; beyond it calls are refused")
+	fs.IntVar(&c.SimRetention, "sim-retention", 1000, "messages the simulator keeps")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		env := "CAMSD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", env, v, e)
+			}
+		}
+	})
+	if err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+func (c ServeConfig) validate() error {
+	switch {
+	case c.QPS < 1:
+		return fmt.Errorf("--qps must be at least 1")
+	case c.ResendInterval < 0:
+		return fmt.Errorf("--resend-interval must not be negative")
+	case c.CodeTTL <= 0:
+		return fmt.Errorf("--code-ttl must be positive")
+	case c.MaxSkew <= 0:
+		return fmt.Errorf("--max-skew must be positive")
+	case c.MaxNonces < 1:
+		return fmt.Errorf("--max-nonces must be at least 1")
+	case c.SimRetention < 1:
+		return fmt.Errorf("--sim-retention must be at least 1")
+	case c.LogFormat != "json" && c.LogFormat != "text":
+		return fmt.Errorf("--log-format must be json or text")
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+// Command camsd is a self-hosted, wire-compatible server for Alibaba Cloud's Chat App Message
+// Service. This package only wires the others together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: camsd <command> [flags]
+
+commands:
+  serve    run the server (camsd serve -h for flags)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := LoadServeConfig(args[1:], getenv, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "camsd serve:", err)
+			return 2
+		}
+		m := NewMain(cfg, stdout, stderr)
+		if err := m.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "camsd serve:", err)
+			return 1
+		}
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "camsd: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+}

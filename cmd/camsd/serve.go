@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/acs"
+	"github.com/camsd/camsd/httpapi"
+	"github.com/camsd/camsd/migration"
+	"github.com/camsd/camsd/ratelimit"
+	"github.com/camsd/camsd/seed"
+	"github.com/camsd/camsd/sim"
+	"github.com/camsd/camsd/sqlite"
+)
+
+// Main is one running camsd. Tests start it on 127.0.0.1:0 and read URL.
+type Main struct {
+	Config ServeConfig
+	Now    func() time.Time // the server's clock; nil means time.Now
+
+	DB   *sqlite.DB
+	URL  string // http://host:port once Open returned
+	HTTP *http.Server
+
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+	ln             net.Listener
+	served         chan error
+}
+
+// NewMain returns a Main that prints what a user needs on stdout and logs on stderr.
+func NewMain(cfg ServeConfig, stdout, stderr io.Writer) *Main {
+	return &Main{Config: cfg, stdout: stdout, stderr: stderr}
+}
+
+// Run serves until ctx ends, then drains in-flight requests.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-m.served:
+		_ = m.Close()
+		return err
+	}
+	return m.Close()
+}
+
+// Open opens the database, applies the seed (or makes the demo tenant) and starts serving.
+func (m *Main) Open(ctx context.Context) error {
+	m.logger = newLogger(m.Config.LogFormat, m.stderr)
+	now := m.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return err
+	}
+	m.DB = sqlite.NewDB(filepath.Join(m.Config.DataDir, "camsd.db"))
+	m.DB.Now = now
+	m.DB.MaxNonces = m.Config.MaxNonces
+	if err := m.DB.Open(); err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	if err := m.applySeed(ctx); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	m.URL = "http://" + ln.Addr().String()
+	if err := m.ensureDemo(ctx); err != nil {
+		return err
+	}
+
+	limiter := ratelimit.New()
+	limiter.Now = now
+	srv := &httpapi.Server{
+		Auth: &acs.Authenticator{
+			Versions: map[string]bool{httpapi.Version: true},
+			Actions:  httpapi.KnownAction,
+			Keys:     m.DB,
+			Nonces:   m.DB,
+			MaxSkew:  m.Config.MaxSkew,
+			Now:      now,
+		},
+		Limiter: limiter,
+		Store:   m.DB,
+		Migration: &migration.Service{
+			Store:          m.DB,
+			Provider:       &sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now},
+			Now:            now,
+			CodeTTL:        m.Config.CodeTTL,
+			ResendInterval: m.Config.ResendInterval,
+		},
+		Sim:    sim.Handler(m.DB),
+		QPS:    m.Config.QPS,
+		Logger: m.logger,
+		Now:    now,
+	}
+	m.HTTP = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() {
+		if err := m.HTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.served <- err
+		}
+		close(m.served)
+	}()
+	m.logger.Info("serving", "url", m.URL, "data_dir", m.Config.DataDir)
+	return nil
+}
+
+// Close drains in-flight requests (up to 10 s) and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.HTTP.Shutdown(ctx))
+		cancel()
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) applySeed(ctx context.Context) error {
+	if m.Config.Seed == "" {
+		return nil
+	}
+	s, err := seed.Load(m.Config.Seed)
+	if err != nil {
+		return err
+	}
+	if err := m.DB.ApplySeed(ctx, s); err != nil {
+		return fmt.Errorf("apply seed %s: %w", m.Config.Seed, err)
+	}
+	m.logger.Info("seed applied", "file", m.Config.Seed, "accounts", len(s.Accounts))
+	return nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+var _ camsd.Store = (*sqlite.DB)(nil)

@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/acs"
+	"github.com/camsd/camsd/migration"
+)
+
+// reply is the success envelope of every action. AccessDeniedDetail is a string in CAMS
+// success bodies (an object only in RAM error bodies).
+type reply struct {
+	RequestId          string //nolint:revive // wire name
+	Code               string
+	Message            string
+	Data               any `json:",omitempty" xml:",omitempty"`
+	AccessDeniedDetail string
+}
+
+// serveAPI runs one call through the checks in the documented order; the first failure
+// answers.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	requestID := acs.NewRequestID()
+	rec := &logRecord{RequestID: requestID}
+	defer func() { s.logRequest(r, rec, time.Since(start)) }()
+
+	format := "JSON"
+	fail := func(err error) {
+		rec.Code = camsd.ErrorCode(err)
+		if rec.Code == camsd.CodeInternalError {
+			rec.Err = err
+		}
+		acs.WriteError(w, format, requestID, r.Host, err)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		fail(camsd.Errorf(camsd.CodeUnsupportedHTTPMethod, "This http method is not supported."))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		fail(camsd.Errorf(camsd.CodeInvalidParameter, "The request body cannot be read or exceeds %d bytes.", maxBody))
+		return
+	}
+	req, err := acs.ParseRequest(r, body)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if req.Format != "" {
+		format = req.Format
+	}
+	rec.Action = req.Action
+
+	ctx := r.Context()
+	p, err := s.Auth.Authenticate(ctx, req)
+	if err != nil {
+		fail(err)
+		return
+	}
+	rec.Account, rec.AccessKeyID = p.Account.UID, p.Key.ID
+	if err := s.admit(ctx, p, req.Action); err != nil {
+		fail(err)
+		return
+	}
+	if !p.Account.Subscribed {
+		fail(camsd.Errorf(camsd.CodeProductUnsubscript, "You have not subscribed to the specified product."))
+		return
+	}
+	if err := s.authorize(p, req); err != nil {
+		fail(err)
+		return
+	}
+
+	caller := migration.Caller{Principal: p, RequestID: requestID, AccessKeyID: p.Key.ID}
+	data, err := actions[req.Action](s, ctx, caller, req.Params)
+	if err != nil {
+		fail(err)
+		return
+	}
+	rec.Code = camsd.CodeOK
+	acs.WriteResult(w, format, req.Action, requestID, reply{
+		RequestId: requestID, Code: camsd.CodeOK, Message: "SUCCESS", Data: data, AccessDeniedDetail: "None",
+	})
+}
+
+// admit applies flow control: per account (shared by its keys and RAM users), per action.
+// Calls refused here are not counted; every call admitted counts whatever happens next.
+func (s *Server) admit(ctx context.Context, p *camsd.Principal, action string) error {
+	limit := s.QPS
+	if p.Account.QPS > 0 {
+		limit = p.Account.QPS
+	}
+	d, err := s.Limiter.Allow(ctx, p.Account.UID+"/"+action, limit)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		e := camsd.Errorf(camsd.CodeSystemLimitControl, "The system is under flow control.")
+		e.RetryAfter = d.RetryAfter
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/acs"
+	"github.com/camsd/camsd/migration"
+)
+
+// Version is the one API version camsd serves.
+const Version = "2020-06-06"
+
+// Server serves the CAMS API. Fields are collaborators, set before Handler is called.
+type Server struct {
+	Auth      *acs.Authenticator
+	Limiter   camsd.Limiter
+	Store     camsd.Store
+	Migration *migration.Service
+	Sim       http.Handler // the simulator's routes under /_sim/; nil when another provider runs
+
+	QPS    int // default per-account, per-action limit
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	policies policyCache
+}
+
+// maxBody bounds what one call may send; CAMS parameters are a few hundred bytes.
+const maxBody = 1 << 20
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Sim != nil {
+		mux.Handle("/_sim/", s.Sim)
+	}
+	mux.Handle("/", http.HandlerFunc(s.serveAPI))
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Store.Ping(ctx); err != nil {
+		s.logger().Warn("readyz: database does not answer", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unavailable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
