@@ -13,6 +13,7 @@ import (
 	openapiutil "github.com/alibabacloud-go/darabonba-openapi/v2/utils"
 	"github.com/alibabacloud-go/tea/dara"
 	aliyun "github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	aliyunerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/camsd/camsd"
@@ -129,7 +130,7 @@ func TestOfficialClients_darabonba(t *testing.T) {
 func TestOfficialClients_oldSDK(t *testing.T) {
 	endpoint := newTestServer(t)
 	call := func(t *testing.T, secret, action, format string) (int, error) {
-		c, err := aliyun.NewClientWithAccessKey("ap-southeast-1", testKeyID, secret)
+		c, err := aliyun.NewClientWithOptions("ap-southeast-1", aliyun.NewConfig(), credentials.NewAccessKeyCredential(testKeyID, secret))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 )
@@ -83,7 +84,7 @@ func TestGetMigrationVerifyCode_OfficialClients(t *testing.T) {
 
 func oldSDKCall(t *testing.T, m *Main, method, key, secret string, params map[string]string, format string) (*responses.CommonResponse, error) {
 	t.Helper()
-	c, err := sdk.NewClientWithAccessKey("ap-southeast-1", key, secret)
+	c, err := sdk.NewClientWithOptions("ap-southeast-1", sdk.NewConfig(), credentials.NewAccessKeyCredential(key, secret))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ const usage = `usage: camsd <command> [flags]
 
 commands:
   serve    run the server (camsd serve -h for flags)
+  bench    measure the whole request path against a bare net/http handler (camsd bench -h)
 `
 
 func main() {
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

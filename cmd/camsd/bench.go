@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/camsd/camsd"
+)
+
+// benchConfig is what `camsd bench` takes.
+type benchConfig struct {
+	Rounds      int
+	Requests    int
+	Concurrency int
+	Signature   string
+	DataDir     string
+	Numbers     int
+}
+
+// runBench is `camsd bench`: it starts camsd and a bare net/http handler that returns the same
+// JSON without any checks, in this process on loopback, and measures both with the same
+// closed-loop client in alternating rounds, reporting medians. Every camsd call takes the
+// whole request path: V3 (or V2) signature, nonce, flow control, subscription, the action and
+// its durable writes (code record, outbox, delivery status, nonce).
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c benchConfig
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.Rounds, "rounds", 5, "alternating rounds of each server")
+	fs.IntVar(&c.Requests, "requests", 20000, "requests per round")
+	fs.IntVar(&c.Concurrency, "concurrency", 32, "concurrent clients")
+	fs.StringVar(&c.Signature, "signature", "v3", "v3 (ACS3-HMAC-SHA256, the SDK default) or v2 (HMAC-SHA1)")
+	fs.StringVar(&c.DataDir, "data-dir", "", "camsd's data directory (default: a new temporary one)")
+	fs.IntVar(&c.Numbers, "numbers", 1000, "MIGRATING numbers the calls are spread over")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if c.Rounds < 1 || c.Requests < 1 || c.Concurrency < 1 || c.Numbers < 1 || (c.Signature != "v3" && c.Signature != "v2") {
+		fmt.Fprintln(stderr, "camsd bench: --rounds, --requests, --concurrency, --numbers must be positive; --signature v3 or v2")
+		return 2
+	}
+	if err := bench(ctx, c, stdout); err != nil {
+		fmt.Fprintln(stderr, "camsd bench:", err)
+		return 1
+	}
+	return 0
+}
+
+func bench(ctx context.Context, c benchConfig, out io.Writer) error {
+	env, err := startBenchEnv(c.DataDir, c.Numbers, c.Signature)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests, %d clients, signature %s, GOMAXPROCS %d\n",
+		c.Rounds, c.Requests, c.Concurrency, c.Signature, runtime.GOMAXPROCS(0))
+	client := loadClient(c.Concurrency)
+	var bare, full []loadResult
+	for r := 1; r <= c.Rounds; r++ {
+		// Alternate which goes first, so that neither always runs on a warmer machine.
+		order := []string{"bare", "camsd"}
+		if r%2 == 0 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, name := range order {
+			t := env.bare
+			if name == "camsd" {
+				t = env.camsd
+			}
+			calls, err := presign(t, c.Requests)
+			if err != nil {
+				return err
+			}
+			res := runLoad(ctx, client, calls, c.Concurrency)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintf(out, "round %d/%d  %-5s  %8.0f req/s  p50 %-9v p99 %-9v failed %d\n",
+				r, c.Rounds, name, res.RPS(), res.Percentile(0.5).Round(time.Microsecond), res.Percentile(0.99).Round(time.Microsecond), res.Failed)
+			if name == "bare" {
+				bare = append(bare, res)
+			} else {
+				full = append(full, res)
+			}
+		}
+	}
+	mb, mc := medianRPS(bare), medianRPS(full)
+	fmt.Fprintf(out, "median  bare %.0f req/s, camsd %.0f req/s, ratio %.2f\n", mb, mc, mc/mb)
+	for _, r := range full {
+		if r.Failed > 0 {
+			return fmt.Errorf("%d camsd calls did not answer 200", r.Failed)
+		}
+	}
+	return nil
+}
+
+func medianRPS(rs []loadResult) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = r.RPS()
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// benchEnv is camsd with a benchmark tenant, and the bare baseline, both on loopback.
+type benchEnv struct {
+	main        *Main
+	bareSrv     *http.Server
+	camsd, bare loadTarget
+	tmp         string
+}
+
+// startBenchEnv seeds one account with numbers to spread calls over; flow control still runs
+// on every call but its limit is set out of the way, and the resend interval is off, so that
+// every call takes the success path.
+func startBenchEnv(dataDir string, numbers int, signature string) (*benchEnv, error) {
+	env := &benchEnv{}
+	if dataDir == "" {
+		d, err := os.MkdirTemp("", "camsd-bench-")
+		if err != nil {
+			return nil, err
+		}
+		env.tmp, dataDir = d, d
+	}
+	cfg := ServeConfig{
+		Listen: "127.0.0.1:0", DataDir: dataDir, QPS: 1 << 30, ResendInterval: 0,
+		CodeTTL: 10 * time.Minute, MaxSkew: 15 * time.Minute, MaxNonces: 10_000_000,
+		SimRetention: 1000, LogFormat: "json",
+	}
+	env.main = NewMain(cfg, io.Discard, io.Discard)
+	if err := env.main.Open(context.Background()); err != nil {
+		env.Close()
+		return nil, err
+	}
+	const uid, key, secret, space = "1999999999999999", "LTAI5tBenchRoot0000001", "benchRootSecret00000000000001", "299999999999999"
+	s := camsd.SeedAccount{
+		Account:    camsd.Account{UID: uid, Name: "bench", Subscribed: true},
+		AccessKeys: []camsd.AccessKey{{ID: key, Secret: secret, UID: uid, Status: camsd.KeyActive}},
+		Spaces:     []camsd.SeedSpace{{Space: camsd.Space{CustSpaceID: space, UID: uid, Name: "bench"}}},
+	}
+	var nums []string
+	for i := 0; i < numbers; i++ {
+		n := fmt.Sprintf("861390%07d", i)
+		nums = append(nums, n)
+		s.Spaces[0].PhoneNumbers = append(s.Spaces[0].PhoneNumbers, camsd.PhoneNumber{
+			CustSpaceID: space, Number: n, ID: fmt.Sprintf("7%010d", i), Status: camsd.StatusMigrating,
+		})
+	}
+	if err := env.main.DB.ApplySeed(context.Background(), &camsd.Seed{Accounts: []camsd.SeedAccount{s}}); err != nil {
+		env.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	env.bareSrv = &http.Server{Handler: bareHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = env.bareSrv.Serve(ln) }()
+	t := loadTarget{KeyID: key, Secret: secret, CustSpaceID: space, Numbers: nums, Signature: signature}
+	env.camsd, env.bare = t, t
+	env.camsd.Base = env.main.URL
+	env.bare.Base = "http://" + ln.Addr().String()
+	return env, nil
+}
+
+func (e *benchEnv) Close() {
+	var errs []error
+	if e.bareSrv != nil {
+		errs = append(errs, e.bareSrv.Close())
+	}
+	if e.main != nil {
+		errs = append(errs, e.main.Close())
+	}
+	if e.tmp != "" {
+		errs = append(errs, os.RemoveAll(e.tmp))
+	}
+	_ = errors.Join(errs...)
+}
