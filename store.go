@@ -7,7 +7,8 @@ import (
 
 // Store is the system of record. Implementations hold no business rules: they read and write
 // what they are given, atomically, and every write has reached stable storage when the method
-// returns.
+// returns, or, when ctx carries a Durability, when that Durability's Wait returns (the write's
+// outcome, such as ErrConflict, is final when the method returns).
 type Store interface {
 	// Principal returns the key with that id, its account and its RAM user (with policies).
 	// Returns ErrNotFound when no such key exists.
@@ -50,7 +51,7 @@ type Store interface {
 
 // NonceStore remembers signature nonces so that a signed request is accepted once.
 type NonceStore interface {
-	// Use records nonce for the AccessKey until expires, durably.
+	// Use records nonce for the AccessKey until expires, durably (see Store for Durability).
 	// Returns ErrNonceUsed if it is recorded and not yet expired, and ErrNonceStoreFull if the
 	// key already holds its maximum of live nonces (a live nonce is never evicted).
 	Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error
