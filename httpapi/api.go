@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -29,8 +30,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rec := &logRecord{RequestID: requestID}
 	defer func() { s.logRequest(r, rec, time.Since(start)) }()
 
+	// The call's writes share group commits and are waited for once, before any reply: an
+	// error reply too may follow a write (the nonce is recorded before flow control runs).
+	ctx, durable := camsd.WithDurability(r.Context())
 	format := "JSON"
 	fail := func(err error) {
+		if werr := durable.Wait(); werr != nil {
+			err = fmt.Errorf("make the call's writes durable: %w", werr)
+		}
 		rec.Code = camsd.ErrorCode(err)
 		if rec.Code == camsd.CodeInternalError {
 			rec.Err = err
@@ -56,7 +63,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Action = req.Action
 
-	ctx := r.Context()
 	p, err := s.Auth.Authenticate(ctx, req)
 	if err != nil {
 		fail(err)
@@ -79,6 +85,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	caller := migration.Caller{Principal: p, RequestID: requestID, AccessKeyID: p.Key.ID}
 	data, err := actions[req.Action](s, ctx, caller, req.Params)
 	if err != nil {
+		fail(err)
+		return
+	}
+	if err := durable.Wait(); err != nil {
 		fail(err)
 		return
 	}

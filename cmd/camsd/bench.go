@@ -24,6 +24,7 @@ type benchConfig struct {
 	Signature   string
 	DataDir     string
 	Numbers     int
+	Path        string
 }
 
 // runBench is `camsd bench`: it starts camsd and a bare net/http handler that returns the same
@@ -41,11 +42,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.Signature, "signature", "v3", "v3 (ACS3-HMAC-SHA256, the SDK default) or v2 (HMAC-SHA1)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "camsd's data directory (default: a new temporary one)")
 	fs.IntVar(&c.Numbers, "numbers", 1000, "MIGRATING numbers the calls are spread over")
+	fs.StringVar(&c.Path, "path", "ok", "which path camsd's calls take: ok (a code is sent), limited (refused by flow control, after the signature and the durable nonce), badsig (refused by the signature check)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if c.Rounds < 1 || c.Requests < 1 || c.Concurrency < 1 || c.Numbers < 1 || (c.Signature != "v3" && c.Signature != "v2") {
-		fmt.Fprintln(stderr, "camsd bench: --rounds, --requests, --concurrency, --numbers must be positive; --signature v3 or v2")
+	if c.Rounds < 1 || c.Requests < 1 || c.Concurrency < 1 || c.Numbers < 1 || (c.Signature != "v3" && c.Signature != "v2") || benchPaths[c.Path] == nil {
+		fmt.Fprintln(stderr, "camsd bench: --rounds, --requests, --concurrency, --numbers must be positive; --signature v3 or v2; --path ok, limited or badsig")
 		return 2
 	}
 	if err := bench(ctx, c, stdout); err != nil {
@@ -56,13 +58,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
-	env, err := startBenchEnv(c.DataDir, c.Numbers, c.Signature)
+	env, err := startBenchEnv(c.DataDir, c.Numbers, c.Signature, c.Path)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests, %d clients, signature %s, GOMAXPROCS %d\n",
-		c.Rounds, c.Requests, c.Concurrency, c.Signature, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests, %d clients, signature %s, path %s, GOMAXPROCS %d\n",
+		c.Rounds, c.Requests, c.Concurrency, c.Signature, c.Path, runtime.GOMAXPROCS(0))
 	client := loadClient(c.Concurrency)
 	var bare, full []loadResult
 	for r := 1; r <= c.Rounds; r++ {
@@ -80,7 +82,11 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			res := runLoad(ctx, client, calls, c.Concurrency)
+			want := http.StatusOK
+			if name == "camsd" {
+				want = benchPaths[c.Path].status
+			}
+			res := runLoad(ctx, client, calls, c.Concurrency, want)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -97,7 +103,7 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	fmt.Fprintf(out, "median  bare %.0f req/s, camsd %.0f req/s, ratio %.2f\n", mb, mc, mc/mb)
 	for _, r := range full {
 		if r.Failed > 0 {
-			return fmt.Errorf("%d camsd calls did not answer 200", r.Failed)
+			return fmt.Errorf("%d camsd calls did not answer as the %s path does", r.Failed, c.Path)
 		}
 	}
 	return nil
@@ -115,6 +121,19 @@ func medianRPS(rs []loadResult) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
+// benchPath is one way through the request path.
+type benchPath struct {
+	qps       int  // flow-control limit
+	badSecret bool // sign with the wrong secret
+	status    int  // what every camsd call answers
+}
+
+var benchPaths = map[string]*benchPath{
+	"ok":      {qps: 1 << 30, status: http.StatusOK},
+	"limited": {qps: 10, status: http.StatusBadRequest},
+	"badsig":  {qps: 1 << 30, badSecret: true, status: http.StatusBadRequest},
+}
+
 // benchEnv is camsd with a benchmark tenant, and the bare baseline, both on loopback.
 type benchEnv struct {
 	main        *Main
@@ -126,7 +145,8 @@ type benchEnv struct {
 // startBenchEnv seeds one account with numbers to spread calls over; flow control still runs
 // on every call but its limit is set out of the way, and the resend interval is off, so that
 // every call takes the success path.
-func startBenchEnv(dataDir string, numbers int, signature string) (*benchEnv, error) {
+func startBenchEnv(dataDir string, numbers int, signature, path string) (*benchEnv, error) {
+	bp := benchPaths[path]
 	env := &benchEnv{}
 	if dataDir == "" {
 		d, err := os.MkdirTemp("", "camsd-bench-")
@@ -136,7 +156,7 @@ func startBenchEnv(dataDir string, numbers int, signature string) (*benchEnv, er
 		env.tmp, dataDir = d, d
 	}
 	cfg := ServeConfig{
-		Listen: "127.0.0.1:0", DataDir: dataDir, QPS: 1 << 30, ResendInterval: 0,
+		Listen: "127.0.0.1:0", DataDir: dataDir, QPS: bp.qps, ResendInterval: 0,
 		CodeTTL: 10 * time.Minute, MaxSkew: 15 * time.Minute, MaxNonces: 10_000_000,
 		SimRetention: 1000, LogFormat: "json",
 	}
@@ -173,6 +193,9 @@ func startBenchEnv(dataDir string, numbers int, signature string) (*benchEnv, er
 	t := loadTarget{KeyID: key, Secret: secret, CustSpaceID: space, Numbers: nums, Signature: signature}
 	env.camsd, env.bare = t, t
 	env.camsd.Base = env.main.URL
+	if bp.badSecret {
+		env.camsd.Secret = "not-the-secret"
+	}
 	env.bare.Base = "http://" + ln.Addr().String()
 	return env, nil
 }

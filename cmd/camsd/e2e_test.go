@@ -132,6 +132,7 @@ type sdkError struct {
 	Code, Message      string
 	RequestID          string
 	AccessDeniedDetail map[string]any
+	Body               map[string]any // the error body as the SDK kept it
 }
 
 func asSDKError(t *testing.T, err error) sdkError {
@@ -146,10 +147,9 @@ func asSDKError(t *testing.T, err error) sdkError {
 		Message:            tea.StringValue(e.Message),
 		AccessDeniedDetail: e.AccessDeniedDetail,
 	}
-	var body struct{ RequestId string }
-	if err := json.Unmarshal([]byte(tea.StringValue(e.Data)), &body); err != nil {
+	if err := json.Unmarshal([]byte(tea.StringValue(e.Data)), &out.Body); err != nil {
 		t.Fatalf("SDK error Data is not the JSON body: %v", err)
 	}
-	out.RequestID = body.RequestId
+	out.RequestID, _ = out.Body["RequestId"].(string)
 	return out
 }

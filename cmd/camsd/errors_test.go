@@ -79,8 +79,15 @@ func TestErrors_OfficialClient(t *testing.T) {
 				if got := e.Code; got != tc.code {
 					t.Errorf("%s: Code %q, want %q (%v)", sigName(alg), got, tc.code, err)
 				}
-				if e.RequestID == "" {
-					t.Errorf("%s: no RequestId", sigName(alg))
+				for _, k := range []string{"RequestId", "HostId", "Code", "Message", "Recommend"} {
+					if v, _ := e.Body[k].(string); v == "" {
+						t.Errorf("%s: error body lacks %s: %v", sigName(alg), k, e.Body)
+					}
+				}
+				if ad, ok := e.Body["AccessDeniedDetail"]; ok {
+					if _, isObj := ad.(map[string]any); !isObj {
+						t.Errorf("%s: AccessDeniedDetail is %T, want an object", sigName(alg), ad)
+					}
 				}
 				if tc.msgHas != "" && !strings.Contains(e.Message, tc.msgHas) {
 					t.Errorf("%s: message %q lacks %q", sigName(alg), e.Message, tc.msgHas)
