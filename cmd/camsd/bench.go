@@ -123,14 +123,15 @@ func medianRPS(rs []loadResult) float64 {
 
 // benchPath is one way through the request path.
 type benchPath struct {
-	qps       int  // flow-control limit
-	badSecret bool // sign with the wrong secret
-	status    int  // what every camsd call answers
+	qps           int  // flow-control limit
+	badSecret     bool // sign with the wrong secret
+	unknownNumber bool // ask for a number that is not in the space
+	status        int  // what every camsd call answers
 }
 
 var benchPaths = map[string]*benchPath{
 	"ok":      {qps: 1 << 30, status: http.StatusOK},
-	"limited": {qps: 10, status: http.StatusBadRequest},
+	"limited": {qps: 10, unknownNumber: true, status: http.StatusBadRequest},
 	"badsig":  {qps: 1 << 30, badSecret: true, status: http.StatusBadRequest},
 }
 
@@ -195,6 +196,10 @@ func startBenchEnv(dataDir string, numbers int, signature, path string) (*benchE
 	env.camsd.Base = env.main.URL
 	if bp.badSecret {
 		env.camsd.Secret = "not-the-secret"
+	}
+	if bp.unknownNumber {
+		// The few calls flow control admits answer PhoneNumber.NotFound, like the refused.
+		env.camsd.Numbers = []string{"8613000000000"}
 	}
 	env.bare.Base = "http://" + ln.Addr().String()
 	return env, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +47,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fromEnv := map[string]string{} // flag name -> NAME="value" of the variable that set it
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if set[f.Name] || err != nil {
@@ -53,33 +55,47 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		}
 		env := "CAMSD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(env); v != "" {
+			fromEnv[f.Name] = fmt.Sprintf("%s=%q", env, v)
 			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s=%q: %v", env, v, e)
+				err = fmt.Errorf("%s: %v", fromEnv[f.Name], e)
 			}
 		}
 	})
 	if err != nil {
 		return c, err
 	}
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		// A user who set only the variable must not be sent looking for a flag.
+		var iv *invalidValue
+		if errors.As(err, &iv) && fromEnv[iv.flag] != "" {
+			return c, fmt.Errorf("%s: %w", fromEnv[iv.flag], err)
+		}
+		return c, err
+	}
+	return c, nil
 }
+
+// invalidValue is a flag's value out of its range.
+type invalidValue struct{ flag, want string }
+
+func (e *invalidValue) Error() string { return "--" + e.flag + " " + e.want }
 
 func (c ServeConfig) validate() error {
 	switch {
 	case c.QPS < 1:
-		return fmt.Errorf("--qps must be at least 1")
+		return &invalidValue{"qps", "must be at least 1"}
 	case c.ResendInterval < 0:
-		return fmt.Errorf("--resend-interval must not be negative")
+		return &invalidValue{"resend-interval", "must not be negative"}
 	case c.CodeTTL <= 0:
-		return fmt.Errorf("--code-ttl must be positive")
+		return &invalidValue{"code-ttl", "must be positive"}
 	case c.MaxSkew <= 0:
-		return fmt.Errorf("--max-skew must be positive")
+		return &invalidValue{"max-skew", "must be positive"}
 	case c.MaxNonces < 1:
-		return fmt.Errorf("--max-nonces must be at least 1")
+		return &invalidValue{"max-nonces", "must be at least 1"}
 	case c.SimRetention < 1:
-		return fmt.Errorf("--sim-retention must be at least 1")
+		return &invalidValue{"sim-retention", "must be at least 1"}
 	case c.LogFormat != "json" && c.LogFormat != "text":
-		return fmt.Errorf("--log-format must be json or text")
+		return &invalidValue{"log-format", "must be json or text"}
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ func newClient(t *testing.T, m *Main, key, secret, alg string) *openapi.Client {
 		AccessKeySecret: dara.String(secret),
 		Endpoint:        dara.String(hostOf(m)),
 		Protocol:        dara.String("http"),
+		HttpClient:      sdkHTTP{},
 	}
 	if alg != "" {
 		cfg.SignatureAlgorithm = dara.String(alg)
@@ -93,6 +94,18 @@ func newClient(t *testing.T, m *Main, key, secret, alg string) *openapi.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// sdkHTTP is the darabonba client's HTTP hook (Config.HttpClient); only the transport
+// changes, the SDK still builds, signs and parses every call. Its default, an http.Client
+// pooled per endpoint, has its Timeout written on every call while concurrent calls read it
+// (tea v1.5.1 dara.DoRequest), a data race that -race reports when a test calls concurrently.
+type sdkHTTP struct{}
+
+var sdkHTTPClient = &http.Client{Timeout: 30 * time.Second}
+
+func (sdkHTTP) Call(req *http.Request, _ *http.Transport) (*http.Response, error) {
+	return sdkHTTPClient.Do(req)
 }
 
 // call makes an RPC call exactly as the generated cams SDK does: POST, params in the query.
