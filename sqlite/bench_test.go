@@ -106,3 +106,69 @@ func BenchmarkPrincipal(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
 }
+
+// BenchmarkRequestWrites measures the writes of one GetMigrationVerifyCode call (nonce, code,
+// captured message, delivery status), made one after the other by each of 32 callers, with
+// and without a camsd.Durability.
+func BenchmarkRequestWrites(b *testing.B) {
+	b.Run("durability", func(b *testing.B) { benchRequestWrites(b, true) })
+	b.Run("wait-each", func(b *testing.B) { benchRequestWrites(b, false) })
+}
+
+func benchRequestWrites(b *testing.B, durable bool) {
+	const numbers = 1000
+	db := openTemp(b, nil)
+	seed := crashSeed()
+	sp := &seed.Accounts[0].Spaces[0]
+	sp.PhoneNumbers = nil
+	for i := range numbers {
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{
+			CustSpaceID: sp.CustSpaceID, Number: number(i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating,
+		})
+	}
+	if err := db.ApplySeed(b.Context(), seed); err != nil {
+		b.Fatal(err)
+	}
+	expires := time.Now().Add(time.Hour)
+	var seq atomic.Int64
+	request := func() error {
+		i := seq.Add(1)
+		ctx := b.Context()
+		var d *camsd.Durability
+		if durable {
+			ctx, d = camsd.WithDurability(ctx)
+		}
+		if err := db.Use(ctx, storetest.AcmeKey, fmt.Sprint(i), expires); err != nil {
+			return err
+		}
+		c := storetest.Code(sp.CustSpaceID, number(int(i%numbers)), fmt.Sprint(i), storetest.T0.Add(time.Duration(i)))
+		if err := db.SaveCode(ctx, c, storetest.T0.Add(1000*time.Hour)); err != nil {
+			return err
+		}
+		m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: "sms", Locale: "en_US", Code: c.Code, Text: "code", CreatedAt: c.SentAt}
+		if err := db.AddMessage(ctx, m, 1000); err != nil {
+			return err
+		}
+		if err := db.SetCodeStatus(ctx, c.CustSpaceID, c.PhoneNumber, c.SentAt, camsd.DeliverySent); err != nil {
+			return err
+		}
+		return d.Wait()
+	}
+
+	commits, writes := db.w.commits.Load(), db.w.writes.Load()
+	b.ResetTimer()
+	b.SetParallelism(16) // 32 callers on 2 cores, as camsd bench
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := request(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	if c := db.w.commits.Load() - commits; c > 0 {
+		b.ReportMetric(float64(db.w.writes.Load()-writes)/float64(c), "writes/commit")
+	}
+}

@@ -31,9 +31,11 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // SaveCode records c unless a code of that number that did not fail was sent after
 // notSentAfter; then it returns ErrConflict. The check and the insert run in the writer, one
 // op at a time, which is what makes the compare-and-set exact. Returns ErrNotFound when the
-// number does not exist.
+// number does not exist. With a camsd.Durability in ctx it returns once the outcome is
+// decided, before the commit (see durability.go).
 func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
-	err := db.w.do(ctx, func(tx *wtx) error {
+	// Single: the insert is the one change, and the last statement.
+	return db.decide(ctx, "save code", &op{single: true, fn: func(tx *wtx) error {
 		var taken bool
 		err := tx.get(`
 			SELECT EXISTS (
@@ -57,14 +59,15 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 			return camsd.ErrNotFound
 		}
 		return err
-	})
-	return wrap("save code", err)
+	}})
 }
 
 // SetCodeStatus sets the status of the code of the number sent at sentAt (of the last one
-// recorded, should two share sentAt). Returns ErrNotFound.
+// recorded, should two share sentAt). Returns ErrNotFound: with a camsd.Durability in ctx,
+// from its Wait (see durability.go).
 func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
-	err := db.w.do(ctx, func(tx *wtx) error {
+	// Single: one UPDATE; when it matched nothing there is nothing to undo.
+	return db.write(ctx, "set code status", &op{single: true, fn: func(tx *wtx) error {
 		res, err := tx.exec(`
 			UPDATE verify_codes SET status = ?
 			WHERE seq = (
@@ -82,6 +85,5 @@ func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sen
 			return camsd.ErrNotFound
 		}
 		return nil
-	})
-	return wrap("set code status", err)
+	}}, nil)
 }

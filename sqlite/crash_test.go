@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,8 +19,20 @@ import (
 	"github.com/camsd/camsd/storetest"
 )
 
-// crashEnv, when set, makes TestCrashChild the writer that TestDB_CrashSafety kills.
-const crashEnv = "CAMSD_SQLITE_CRASH_CHILD"
+// crashEnv, when set, makes TestCrashChild the writer that TestDB_CrashSafety kills;
+// crashModeEnv says how it writes: crashWaitEach or crashDurability.
+const (
+	crashEnv     = "CAMSD_SQLITE_CRASH_CHILD"
+	crashModeEnv = "CAMSD_SQLITE_CRASH_MODE"
+)
+
+const (
+	// crashWaitEach: SaveCode, acknowledged when it returns.
+	crashWaitEach = "wait-each"
+	// crashDurability: a request's writes (nonce, code, message, status) under one
+	// camsd.Durability, acknowledged when its Wait returns.
+	crashDurability = "durability"
+)
 
 const (
 	crashRounds  = 3
@@ -28,9 +41,11 @@ const (
 )
 
 // TestDB_CrashSafety checks that "a crash never loses what was acknowledged": a child process
-// saves codes as fast as it can and prints each one after SaveCode returns; the parent SIGKILLs
-// it at a random moment, reopens the database and looks for every acknowledged code. Codes
-// written but not yet acknowledged may or may not be there; either is correct.
+// saves codes as fast as it can and prints each one once it is durable (SaveCode returned, or
+// in the durability mode the Wait of the request's writes); the parent SIGKILLs it at a random
+// moment, reopens the database and looks for every acknowledged code (and in the durability
+// mode for its status and nonce too). Codes written but not yet acknowledged may or may not be
+// there; either is correct.
 //
 // SIGKILL models a process crash, not a power cut: the page cache survives it. The fsync that
 // synchronous=FULL adds is what covers the power cut, and it is not exercised here.
@@ -38,6 +53,12 @@ func TestDB_CrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	for _, mode := range []string{crashWaitEach, crashDurability} {
+		t.Run(mode, func(t *testing.T) { testCrashSafety(t, mode) })
+	}
+}
+
+func testCrashSafety(t *testing.T, mode string) {
 	path := t.TempDir() + "/camsd.db"
 	db := openAt(t, path, nil)
 	if err := db.ApplySeed(t.Context(), crashSeed()); err != nil {
@@ -47,7 +68,7 @@ func TestDB_CrashSafety(t *testing.T) {
 
 	acked := make(map[string]bool)
 	for round := range crashRounds {
-		for _, code := range crashRound(t, path, round) {
+		for _, code := range crashRound(t, path, mode, round) {
 			acked[code] = true
 		}
 	}
@@ -57,13 +78,20 @@ func TestDB_CrashSafety(t *testing.T) {
 	if err := db.get(t.Context(), `PRAGMA integrity_check`, nil, &integrity); err != nil || integrity != "ok" {
 		t.Errorf("integrity_check = %q, %v", integrity, err)
 	}
-	stored := storedCodes(t, db)
+	stored, nonces := storedCodes(t, db), storedNonces(t, db)
 	lost := 0
 	for code := range acked {
-		if !stored[code] {
+		status, ok := stored[code]
+		switch {
+		case !ok:
 			lost++
 			if lost <= 10 {
 				t.Errorf("acknowledged code %s is missing after the crash", code)
+			}
+		case mode == crashDurability && (status != camsd.DeliverySent || !nonces[code]):
+			lost++
+			if lost <= 10 {
+				t.Errorf("acknowledged request %s: status %q, nonce recorded %v after the crash; want sent, true", code, status, nonces[code])
 			}
 		}
 	}
@@ -75,9 +103,9 @@ func TestDB_CrashSafety(t *testing.T) {
 }
 
 // crashRound runs one child, kills it and returns the codes it acknowledged.
-func crashRound(t *testing.T, path string, round int) []string {
+func crashRound(t *testing.T, path, mode string, round int) []string {
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path, fmt.Sprintf("CAMSD_SQLITE_CRASH_ROUND=%d", round))
+	cmd.Env = append(os.Environ(), crashEnv+"="+path, crashModeEnv+"="+mode, fmt.Sprintf("CAMSD_SQLITE_CRASH_ROUND=%d", round))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -147,6 +175,10 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	round := os.Getenv("CAMSD_SQLITE_CRASH_ROUND")
+	write := crashSave
+	if os.Getenv(crashModeEnv) == crashDurability {
+		write = crashRequest
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), crashMaxLife)
 	defer cancel()
 
@@ -158,9 +190,9 @@ func TestCrashChild(t *testing.T) {
 			for i := 0; ctx.Err() == nil; i++ {
 				code := fmt.Sprintf("r%s-w%d-%d", round, w, i)
 				c := storetest.Code("cs-crash", number, code, time.Now())
-				if err := db.SaveCode(ctx, c, c.SentAt.Add(24*time.Hour)); err != nil {
+				if err := write(ctx, db, c); err != nil {
 					if ctx.Err() == nil {
-						fmt.Fprintf(os.Stderr, "SaveCode: %v\n", err)
+						fmt.Fprintf(os.Stderr, "write: %v\n", err)
 					}
 					return
 				}
@@ -173,6 +205,27 @@ func TestCrashChild(t *testing.T) {
 	wg.Wait()
 	db.Close()
 }
+
+// crashSave saves c, durably when it returns.
+func crashSave(ctx context.Context, db *DB, c camsd.VerifyCode) error {
+	return db.SaveCode(ctx, c, c.SentAt.Add(24*time.Hour))
+}
+
+// crashRequest makes the writes of one GetMigrationVerifyCode call for c under one
+// Durability, and returns once they are durable. The nonce is the code.
+func crashRequest(ctx context.Context, db *DB, c camsd.VerifyCode) error {
+	ctx, d := camsd.WithDurability(ctx)
+	m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: c.Method, Locale: c.Locale, Code: c.Code, Text: c.Code, CreatedAt: c.SentAt}
+	err := errors.Join(
+		db.Use(ctx, crashKey, c.Code, c.SentAt.Add(time.Hour)),
+		db.SaveCode(ctx, c, c.SentAt.Add(24*time.Hour)),
+		db.AddMessage(ctx, m, 100),
+		db.SetCodeStatus(ctx, c.CustSpaceID, c.PhoneNumber, c.SentAt, camsd.DeliverySent),
+	)
+	return errors.Join(err, d.Wait())
+}
+
+const crashKey = "LTAI5tCrashKey0000001"
 
 func crashNumber(w int) string { return fmt.Sprintf("86139%08d", w) }
 
@@ -189,23 +242,44 @@ func crashSeed() *camsd.Seed {
 	}}}
 }
 
-func storedCodes(t *testing.T, db *DB) map[string]bool {
+// storedCodes returns the status of every stored code.
+func storedCodes(t *testing.T, db *DB) map[string]camsd.DeliveryStatus {
 	t.Helper()
-	rows, err := db.query(t.Context(), `SELECT code FROM verify_codes`)
+	stored := make(map[string]camsd.DeliveryStatus)
+	for _, row := range queryPairs(t, db, `SELECT code, status FROM verify_codes`) {
+		stored[row[0]] = camsd.DeliveryStatus(row[1])
+	}
+	return stored
+}
+
+// storedNonces returns the nonces stored for crashKey.
+func storedNonces(t *testing.T, db *DB) map[string]bool {
+	t.Helper()
+	stored := make(map[string]bool)
+	for _, row := range queryPairs(t, db, `SELECT nonce, access_key_id FROM nonces`) {
+		stored[row[0]] = row[1] == crashKey
+	}
+	return stored
+}
+
+// queryPairs returns the rows of a query of two text columns.
+func queryPairs(t *testing.T, db *DB, query string) [][2]string {
+	t.Helper()
+	rows, err := db.query(t.Context(), query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	stored := make(map[string]bool)
+	var pairs [][2]string
 	for rows.Next() {
-		var code string
-		if err := rows.Scan(&code); err != nil {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
 			t.Fatal(err)
 		}
-		stored[code] = true
+		pairs = append(pairs, p)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return stored
+	return pairs
 }

@@ -14,18 +14,20 @@ const (
 	pruneBatch = 4 * pruneEvery
 )
 
-// Use records nonce for the AccessKey until expires, durably. Returns ErrNonceUsed if it is
-// recorded and not yet expired, and ErrNonceStoreFull if the key holds MaxNonces live nonces.
+// Use records nonce for the AccessKey until expires, durably (with a camsd.Durability in ctx:
+// once its Wait returns). Returns ErrNonceUsed if it is recorded and not yet expired, and
+// ErrNonceStoreFull if the key holds MaxNonces live nonces.
 //
 // The in-memory index decides (exactly one of concurrent Uses of a nonce wins there), then the
-// nonce is written through the group-commit writer so that a restart still refuses it.
+// nonce is written through the group-commit writer so that a restart still refuses it. If
+// that write fails, the nonce is not used: the index forgets it and the client may retry.
 func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
 	now, exp := db.now().UnixNano(), toNanos(expires)
 	if err := db.nonces.reserve(accessKeyID, nonce, exp, now); err != nil {
 		return err
 	}
 	prune := db.nonceUses.Add(1)%pruneEvery == 0
-	err := db.w.do(ctx, func(tx *wtx) error {
+	o := &op{single: !prune, fn: func(tx *wtx) error {
 		if prune {
 			if _, err := tx.exec(`
 				DELETE FROM nonces WHERE (access_key_id, nonce) IN (
@@ -39,13 +41,8 @@ func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.T
 			ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at`,
 			accessKeyID, nonce, exp)
 		return err
-	})
-	if err != nil {
-		// Not durable, so not used: the client may retry with the same nonce.
-		db.nonces.unreserve(accessKeyID, nonce, exp)
-		return wrap("use nonce", err)
-	}
-	return nil
+	}}
+	return db.write(ctx, "use nonce", o, func() { db.nonces.unreserve(accessKeyID, nonce, exp) })
 }
 
 // loadNonces drops the expired rows and fills the index with the live ones.
@@ -56,10 +53,10 @@ func (db *DB) loadNonces(ctx context.Context) error {
 	}
 	db.nonces = newNonceIndex(max)
 	now := db.now().UnixNano()
-	err := db.w.do(ctx, func(tx *wtx) error {
+	err := db.w.do(ctx, &op{single: true, fn: func(tx *wtx) error {
 		_, err := tx.exec(`DELETE FROM nonces WHERE expires_at <= ?`, now)
 		return err
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("sqlite: prune nonces: %w", err)
 	}

@@ -7,9 +7,9 @@ import (
 )
 
 // AddMessage records m and, when keep > 0, deletes all but the newest keep messages, in the
-// same transaction.
+// same transaction. With a camsd.Durability in ctx it returns once the write is queued.
 func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
-	err := db.w.do(ctx, func(tx *wtx) error {
+	o := &op{single: keep <= 0, fn: func(tx *wtx) error {
 		res, err := tx.exec(`
 			INSERT INTO messages (phone_number, method, locale, code, text, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
@@ -26,8 +26,8 @@ func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
 		// instead of a count.
 		_, err = tx.exec(`DELETE FROM messages WHERE id <= ?`, id-int64(keep))
 		return err
-	})
-	return wrap("add message", err)
+	}}
+	return db.write(ctx, "add message", o, nil)
 }
 
 // Messages returns captured messages newest first, to phoneNumber only when it is not empty,

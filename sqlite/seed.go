@@ -12,15 +12,16 @@ import (
 // replaces each user's policy list; it leaves existing spaces, numbers (status and id) and all
 // codes as they are, because those change through the API and the seed must not undo that.
 // Nothing that the seed no longer names is deleted. Validating the seed is the parser's job.
+// It returns once committed, Durability or not.
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
-	err := db.w.do(ctx, func(tx *wtx) error {
+	err := db.w.do(ctx, &op{touchesTenants: true, fn: func(tx *wtx) error {
 		for i := range s.Accounts {
 			if err := applyAccount(tx, &s.Accounts[i]); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}})
 	return wrap("apply seed", err)
 }
 

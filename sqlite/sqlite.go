@@ -6,10 +6,11 @@
 // scratch image, which is most of what "self-hosted" asks of it.
 //
 // Every write is committed to the write-ahead log with synchronous=FULL before the method
-// returns, so a crash never loses what was acknowledged. To keep that affordable, writes go
-// through one writer goroutine that commits many callers' writes in one transaction (group
-// commit, see writer.go). Reads use a separate read-only pool, which WAL lets run beside the
-// writer.
+// returns, or, when the context carries a camsd.Durability, before its Wait returns (see
+// durability.go), so a crash never loses what was acknowledged. To keep that affordable,
+// writes go through one writer goroutine that commits many callers' writes in one transaction
+// (group commit, see writer.go). Reads use a separate read-only pool, which WAL lets run
+// beside the writer, and the tenants every request reads are cached in memory (cache.go).
 package sqlite
 
 import (
@@ -57,6 +58,7 @@ type DB struct {
 	rdb       *sql.DB // read-only pool
 	w         *writer
 	rstmts    stmtCache
+	tenants   tenantCache
 	nonces    *nonceIndex
 	nonceUses atomic.Uint64 // paces the pruning of the nonces table
 
@@ -72,6 +74,7 @@ func NewDB(path string) *DB {
 		MaxNonces: 1_000_000,
 		path:      path,
 		maxBatch:  256,
+		tenants:   tenantCache{max: 10_000},
 	}
 }
 
@@ -116,7 +119,10 @@ func (db *DB) Open() (err error) {
 		conn.Close()
 		return err
 	}
-	db.w = startWriter(conn, db.maxBatch)
+	if db.w, err = startWriter(conn, db.maxBatch, db.tenants.invalidate); err != nil {
+		conn.Close()
+		return err
+	}
 
 	// The read pool is opened after the migrations so that it never sees a half-made schema.
 	if db.rdb, err = sql.Open("sqlite", readerDSN(db.path)); err != nil {
@@ -130,8 +136,8 @@ func (db *DB) Open() (err error) {
 	return db.loadNonces(context.Background())
 }
 
-// Close waits for the writes already taken by the writer, then closes the database. Writes
-// still queued get ErrClosed.
+// Close waits until every write queued before it is committed (a write queued under a
+// Durability is always made), then closes the database. Writes made after Close get ErrClosed.
 func (db *DB) Close() error {
 	db.closeMu.Lock()
 	defer db.closeMu.Unlock()
@@ -161,10 +167,10 @@ func (db *DB) close() error {
 
 // Ping runs a statement on the writer, through its queue, and on the read pool.
 func (db *DB) Ping(ctx context.Context) error {
-	err := db.w.do(ctx, func(tx *wtx) error {
+	err := db.w.do(ctx, &op{single: true, fn: func(tx *wtx) error {
 		var one int
 		return tx.get("SELECT 1", nil, &one)
-	})
+	}})
 	if err != nil {
 		return fmt.Errorf("sqlite: ping writer: %w", err)
 	}

@@ -90,10 +90,10 @@ func TestDB_Open(t *testing.T) {
 	t.Run("refuses a database from a newer camsd", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "camsd.db")
 		db := openAt(t, path, nil)
-		err := db.w.do(t.Context(), func(tx *wtx) error {
+		err := db.w.do(t.Context(), &op{fn: func(tx *wtx) error {
 			_, err := tx.exec(`INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', 0)`)
 			return err
-		})
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestDB_Open(t *testing.T) {
 		db := openTemp(t, nil)
 		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
 			var got string
-			err := db.w.do(t.Context(), func(tx *wtx) error { return tx.get("PRAGMA "+pragma, nil, &got) })
+			err := db.w.do(t.Context(), &op{fn: func(tx *wtx) error { return tx.get("PRAGMA "+pragma, nil, &got) }})
 			if err != nil || got != want {
 				t.Errorf("writer PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
 			}
@@ -244,4 +244,138 @@ func TestDB_Use_afterClose(t *testing.T) {
 	if n := db.nonces.len(); n != 0 {
 		t.Errorf("%d nonces kept in memory after a failed write; want 0", n)
 	}
+}
+
+// TestDB_Durability checks what the contract suite cannot: that writes made under a
+// Durability are on disk once Wait returns, and what a failed commit undoes.
+func TestDB_Durability(t *testing.T) {
+	t.Run("after Wait, a reopened database holds every write", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "camsd.db")
+		db := openAt(t, path, nil)
+		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, d := camsd.WithDurability(t.Context())
+		expires := time.Now().Add(time.Hour)
+		code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
+		msg := camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: "123456", Text: "code 123456", CreatedAt: storetest.T0}
+		for _, err := range []error{
+			db.Use(ctx, storetest.AcmeKey, "n1", expires),
+			db.SaveCode(ctx, code, storetest.T0.Add(-time.Minute)),
+			db.AddMessage(ctx, msg, 10),
+			db.SetCodeStatus(ctx, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Wait(); err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		db = openAt(t, path, nil)
+		if err := db.Use(t.Context(), storetest.AcmeKey, "n1", expires); !errors.Is(err, camsd.ErrNonceUsed) {
+			t.Errorf("Use(n1) after reopen = %v; want ErrNonceUsed", err)
+		}
+		code.Status = camsd.DeliverySent
+		if got, err := db.LastCode(t.Context(), code.CustSpaceID, code.PhoneNumber); err != nil || !cmp.Equal(&code, got) {
+			t.Errorf("LastCode after reopen = %+v, %v; want %+v", got, err, code)
+		}
+		if got, err := db.Messages(t.Context(), "", 0); err != nil || !cmp.Equal([]camsd.Message{msg}, got) {
+			t.Errorf("Messages after reopen = %+v, %v", got, err)
+		}
+	})
+	t.Run("a nonce whose commit fails is not used", func(t *testing.T) {
+		db := openTemp(t, nil)
+		release := holdErr(db.w)
+		ctx, d := camsd.WithDurability(t.Context())
+		expires := time.Now().Add(time.Hour)
+		if err := db.Use(ctx, "AK", "n", expires); err != nil {
+			t.Fatalf("Use = %v; want nil, decided in memory", err)
+		}
+		if err := db.w.enqueue(t.Context(), breaker(true)); err != nil { // same transaction, after the nonce
+			t.Fatal(err)
+		}
+		if err := release(); err == nil {
+			t.Fatal("the broken transaction committed")
+		}
+		if err := d.Wait(); err == nil {
+			t.Fatal("Wait = nil; want the failed commit")
+		}
+		if n := db.nonces.len(); n != 0 {
+			t.Errorf("%d nonces in memory after the failed commit; want 0", n)
+		}
+		if err := db.Use(t.Context(), "AK", "n", expires); err != nil {
+			t.Errorf("Use again = %v; want nil: the nonce was never recorded", err)
+		}
+	})
+}
+
+func TestDB_tenantCache(t *testing.T) {
+	read := func(t *testing.T, db *DB, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if _, err := db.Principal(t.Context(), k); err != nil {
+				t.Fatalf("Principal(%s): %v", k, err)
+			}
+		}
+		if _, err := db.Space(t.Context(), storetest.AcmeSpace); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PhoneNumber(t.Context(), storetest.AcmeSpace, storetest.Number1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("reads fill it, a tenant write empties it, other writes do not", func(t *testing.T) {
+		db := openTemp(t, nil)
+		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+			t.Fatal(err)
+		}
+		read(t, db, storetest.AcmeKey)
+		if _, err := db.Principal(t.Context(), "LTAI5tNoSuchKey000001"); !errors.Is(err, camsd.ErrNotFound) {
+			t.Fatalf("Principal(unknown) = %v", err)
+		}
+		if n := db.tenants.len(); n != 3 {
+			t.Errorf("%d entries after 3 reads and a miss; want 3 (not found is not kept)", n)
+		}
+		code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "1", storetest.T0)
+		if err := db.SaveCode(t.Context(), code, storetest.T0); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.tenants.len(); n != 3 {
+			t.Errorf("%d entries after SaveCode; want 3", n)
+		}
+		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.tenants.len(); n != 0 {
+			t.Errorf("%d entries after ApplySeed; want 0", n)
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		db := openTemp(t, func(db *DB) { db.tenants.max = 3 })
+		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+			t.Fatal(err)
+		}
+		read(t, db, storetest.AcmeKey, storetest.DevKey, storetest.BetaKey, storetest.OpsKey)
+		if n := db.tenants.len(); n > 3 {
+			t.Errorf("%d entries; want at most 3", n)
+		}
+	})
+	t.Run("a read overtaken by an invalidation keeps nothing", func(t *testing.T) {
+		c := &tenantCache{max: 10}
+		_, err := cached(c, &c.spaces, "cs", func() (string, camsd.Space, error) {
+			c.invalidate() // a tenant write committed while the read ran
+			return "cs", camsd.Space{CustSpaceID: "cs", Name: "old"}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.len(); n != 0 {
+			t.Errorf("%d entries; want 0", n)
+		}
+	})
 }

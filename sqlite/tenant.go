@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/camsd/camsd"
 )
@@ -20,7 +21,22 @@ WHERE k.id = ?
 ORDER BY p.position`
 
 // Principal returns the key, its account and its RAM user with policies. Returns ErrNotFound.
+// The caller owns the result; it comes from the tenant cache when it can.
 func (db *DB) Principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
+	p, err := cached(&db.tenants, &db.tenants.principals, accessKeyID, func() (string, *camsd.Principal, error) {
+		p, err := db.readPrincipal(ctx, accessKeyID)
+		if err != nil {
+			return "", nil, err
+		}
+		return p.Key.ID, p, nil // scanned, so a string of its own
+	})
+	if err != nil {
+		return nil, err
+	}
+	return clonePrincipal(p), nil
+}
+
+func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
 	rows, err := db.query(ctx, principalQuery, accessKeyID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: principal: %w", err)
@@ -60,27 +76,35 @@ func (db *DB) Principal(ctx context.Context, accessKeyID string) (*camsd.Princip
 	return p, nil
 }
 
-// Space returns the space. Returns ErrNotFound.
+// Space returns the space. Returns ErrNotFound. It comes from the tenant cache when it can.
 func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, error) {
-	s := camsd.Space{CustSpaceID: custSpaceID}
-	err := db.get(ctx, `SELECT uid, name FROM spaces WHERE cust_space_id = ?`,
-		[]any{custSpaceID}, &s.UID, &s.Name)
+	s, err := cached(&db.tenants, &db.tenants.spaces, custSpaceID, func() (string, camsd.Space, error) {
+		s := camsd.Space{CustSpaceID: strings.Clone(custSpaceID)}
+		err := db.get(ctx, `SELECT uid, name FROM spaces WHERE cust_space_id = ?`,
+			[]any{custSpaceID}, &s.UID, &s.Name)
+		return s.CustSpaceID, s, err
+	})
 	if err != nil {
 		return nil, wrap("space", err)
 	}
 	return &s, nil
 }
 
-// PhoneNumber returns the number in the space. Returns ErrNotFound.
+// PhoneNumber returns the number in the space. Returns ErrNotFound. It comes from the tenant
+// cache when it can.
 func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*camsd.PhoneNumber, error) {
-	n := camsd.PhoneNumber{CustSpaceID: custSpaceID, Number: number}
-	var status string
-	err := db.get(ctx, `SELECT id, status FROM phone_numbers WHERE cust_space_id = ? AND number = ?`,
-		[]any{custSpaceID, number}, &n.ID, &status)
+	k := numberKey{custSpaceID, number}
+	n, err := cached(&db.tenants, &db.tenants.numbers, k, func() (numberKey, camsd.PhoneNumber, error) {
+		n := camsd.PhoneNumber{CustSpaceID: strings.Clone(custSpaceID), Number: strings.Clone(number)}
+		var status string
+		err := db.get(ctx, `SELECT id, status FROM phone_numbers WHERE cust_space_id = ? AND number = ?`,
+			[]any{custSpaceID, number}, &n.ID, &status)
+		n.Status = camsd.NumberStatus(status)
+		return numberKey{n.CustSpaceID, n.Number}, n, err
+	})
 	if err != nil {
 		return nil, wrap("phone number", err)
 	}
-	n.Status = camsd.NumberStatus(status)
 	return &n, nil
 }
 

@@ -3,72 +3,190 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+
+	sqlitedriver "modernc.org/sqlite"
 )
 
 // writer commits writes in groups. One fsync per commit is the price of durability, and it
-// is the same for one write as for a hundred, so a single goroutine takes every write that
-// is waiting (up to max), runs each inside its own SAVEPOINT so that a failing one rolls back
-// alone, commits once and only then answers each caller with its own result.
+// costs little more for a hundred writes than for one, so a single goroutine takes every
+// write that is waiting, and those that arrive while it runs them (up to max in all), runs
+// them in one transaction, commits once and only then tells each caller that its write is
+// durable.
 //
-// ops is unbuffered on purpose: a write is "taken" exactly when the writer receives it. Until
-// then its caller can still give up on its context and be sure nothing was written; after
-// that the write completes and the caller waits for the commit.
+// Writes wait in a queue, in the order they were made, whoever made them: a caller's
+// earlier write is never committed after its later one. Queuing never waits for the writer,
+// so a caller can queue a write while a commit is syncing and go on (see camsd.Durability).
+// A write is "taken" when the writer moves it from the queue into a batch. Until then a
+// caller that waits for it can still give up on its context and be sure nothing is written;
+// after that the write completes, whatever the caller's context does.
 type writer struct {
 	conn  *sql.Conn // the only connection that writes; transactions are managed by hand
 	stmts stmtCache
 	max   int
 
-	ops  chan *op
-	quit chan struct{}
-	done chan struct{}
+	// tenantsChanged, if set, is called after a transaction that held an op with
+	// touchesTenants ends, before any of its ops is reported committed.
+	tenantsChanged func()
+
+	mu     sync.Mutex
+	queue  []*op
+	closed bool
+	wake   chan struct{} // holds a token when the queue may have grown
+	done   chan struct{} // closed when run returns
+
+	// rolledBack is set by SQLite's rollback hook: SQLite ended the transaction, by itself
+	// (an I/O error, a full disk, no memory) or because a statement said ROLLBACK. Only the
+	// writer's goroutine touches it.
+	rolledBack bool
 
 	// commits and writes count transactions and the ops in them, for tests and benchmarks.
 	commits, writes atomic.Uint64
 }
 
 // op is one caller's write. fn must not keep tx.
+//
+// Every op that the writer takes is signalled exactly twice, in this order: executed, once
+// fn has run inside the open transaction (outcome holds fn's error) or the transaction broke
+// before it could; committed, once the transaction has ended (err holds the op's final
+// error: fn's, or the transaction's if it did not commit).
 type op struct {
-	fn   func(tx *wtx) error
-	err  error
-	done chan error
+	fn func(tx *wtx) error
+
+	// single marks an fn that makes at most one change, with one statement, and that fails
+	// only when that change was not made. It runs without a savepoint of its own: a failing
+	// statement is undone by SQLite itself (statement-level atomicity), so there is nothing
+	// for a savepoint to roll back.
+	single bool
+	// touchesTenants marks an fn that may write accounts, users, keys, policies, spaces or
+	// phone numbers, so that what caches them is told when its transaction ends.
+	touchesTenants bool
+
+	taken, canceled bool // guarded by writer.mu
+
+	outcome, err        error
+	executed, committed chan struct{}
 }
 
-func startWriter(conn *sql.Conn, max int) *writer {
+func startWriter(conn *sql.Conn, max int, tenantsChanged func()) (*writer, error) {
+	w, err := newWriter(conn, max)
+	if err != nil {
+		return nil, err
+	}
+	w.tenantsChanged = tenantsChanged
+	go w.run()
+	return w, nil
+}
+
+// newWriter returns a writer on conn that is not running yet.
+func newWriter(conn *sql.Conn, max int) (*writer, error) {
 	w := &writer{
 		conn: conn,
 		max:  max,
-		ops:  make(chan *op),
-		quit: make(chan struct{}),
+		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 	}
 	w.stmts.prep = conn.PrepareContext
-	go w.run()
-	return w
+	err := conn.Raw(func(dc any) error {
+		h, ok := dc.(sqlitedriver.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot register hooks", dc)
+		}
+		h.RegisterRollbackHook(func() { w.rolledBack = true })
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: rollback hook: %w", err)
+	}
+	return w, nil
 }
 
-// do runs fn in the writer's next transaction and returns once that transaction is durable:
-// fn's error if fn failed (then nothing fn did is kept), the commit's error if the commit
-// failed, else nil. A ctx that ends before the writer takes the write yields ctx.Err().
-func (w *writer) do(ctx context.Context, fn func(tx *wtx) error) error {
+// do runs o in one of the writer's next transactions and returns once that transaction has
+// ended: o's error if fn failed (then nothing fn did is kept), the transaction's error if it
+// did not commit, else nil, and then o is durable. A ctx that ends before the writer takes o
+// yields ctx.Err(), and nothing is written.
+func (w *writer) do(ctx context.Context, o *op) error {
+	if err := w.enqueue(ctx, o); err != nil {
+		return err
+	}
+	if err := w.await(ctx, o, o.committed); err != nil {
+		return err
+	}
+	return o.err
+}
+
+// execute runs o like do but returns as soon as fn has run inside the open transaction, with
+// fn's error (or the transaction's, had it broken before). The caller learns whether o is
+// durable from o.wait.
+func (w *writer) execute(ctx context.Context, o *op) error {
+	if err := w.enqueue(ctx, o); err != nil {
+		return err
+	}
+	if err := w.await(ctx, o, o.executed); err != nil {
+		return err
+	}
+	return o.outcome
+}
+
+// wait blocks until o's transaction has ended and returns o's final error.
+func (o *op) wait() error {
+	<-o.committed
+	return o.err
+}
+
+// enqueue queues o and returns at once, without waiting for the writer; o then runs whatever
+// ctx does, unless a wait on it gives it up (await). The caller learns o's result from
+// o.wait. A ctx that has already ended yields ctx.Err(), and nothing is queued.
+func (w *writer) enqueue(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := &op{fn: fn, done: make(chan error, 1)}
-	select {
-	case w.ops <- o:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-w.quit:
+	o.executed, o.committed = make(chan struct{}), make(chan struct{})
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
 		return ErrClosed
 	}
-	return <-o.done
+	w.queue = append(w.queue, o)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default: // a token is already there
+	}
+	return nil
 }
 
-// close stops taking writes, lets the batch in hand finish and releases the connection.
+// await waits for signal, one of o's; if ctx ends first and o has not been taken yet, o is
+// withdrawn and await returns ctx.Err().
+func (w *writer) await(ctx context.Context, o *op, signal <-chan struct{}) error {
+	select {
+	case <-signal:
+		return nil
+	case <-ctx.Done():
+	}
+	w.mu.Lock()
+	taken := o.taken
+	o.canceled = !taken
+	w.mu.Unlock()
+	if !taken {
+		return ctx.Err()
+	}
+	<-signal
+	return nil
+}
+
+// close stops taking new writes, commits those already queued and releases the connection.
 func (w *writer) close() error {
-	close(w.quit)
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
 	<-w.done
 	w.stmts.close()
 	return w.conn.Close()
@@ -76,80 +194,137 @@ func (w *writer) close() error {
 
 func (w *writer) run() {
 	defer close(w.done)
-	batch := make([]*op, 0, w.max)
+	var batch []*op
 	for {
-		select {
-		case o := <-w.ops:
-			batch = append(batch[:0], o)
-		case <-w.quit:
-			return
-		}
-		// Everyone who queued while the last commit was syncing is waiting to send now.
-	fill:
-		for len(batch) < w.max {
-			select {
-			case o := <-w.ops:
-				batch = append(batch, o)
-			default:
-				break fill
+		var closed bool
+		batch, closed = w.take(batch[:0])
+		if len(batch) == 0 {
+			if closed {
+				return
 			}
+			<-w.wake
+			continue
 		}
-		w.commit(batch)
+		batch = w.commit(batch)
 		w.commits.Add(1)
 		w.writes.Add(uint64(len(batch)))
-		for i, o := range batch {
-			o.done <- o.err
-			batch[i] = nil
-		}
+		clear(batch)
 	}
 }
 
-// commit runs the batch in one transaction and sets each op's err.
-func (w *writer) commit(batch []*op) {
+// take moves queued ops, oldest first, into batch until it holds max, and reports whether the
+// writer is closed.
+func (w *writer) take(batch []*op) ([]*op, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := 0
+	for ; k < len(w.queue) && len(batch) < w.max; k++ {
+		if o := w.queue[k]; !o.canceled {
+			o.taken = true
+			batch = append(batch, o)
+		}
+	}
+	n := copy(w.queue, w.queue[k:])
+	clear(w.queue[n:])
+	w.queue = w.queue[:n]
+	return batch, w.closed
+}
+
+// commit runs batch in one transaction, signalling each op executed as it goes, then
+// committed, and returns the batch. Ops queued while the transaction is open join it, up to
+// max: everyone who queued while the last commit was syncing goes into this one, and so does
+// a caller who queues its next write as soon as its previous one has executed (SaveCode, then
+// the writes that follow it in a request), without waiting for another commit.
+func (w *writer) commit(batch []*op) []*op {
 	// The writer's own statements use a context that never ends: once taken, a write
 	// completes whatever its caller's context does.
 	ctx := context.Background()
-	if err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
-		failAll(batch, fmt.Errorf("begin: %w", err))
-		return
+	w.rolledBack = false
+	err := w.exec(ctx, "BEGIN IMMEDIATE")
+	if err != nil {
+		err = fmt.Errorf("begin: %w", err)
+	}
+	tenants := false
+	for i := 0; i < len(batch); i++ {
+		o := batch[i]
+		tenants = tenants || o.touchesTenants
+		if err == nil {
+			err = w.apply(ctx, o)
+		}
+		if err != nil {
+			// The transaction itself is broken, so no write of this batch is kept, and
+			// no one may hear otherwise; the ops before this one hear it when they ask
+			// whether they are committed.
+			o.outcome = err
+		}
+		close(o.executed)
+		if i == len(batch)-1 && err == nil {
+			batch, _ = w.take(batch)
+		}
+	}
+	if err == nil {
+		if err = w.exec(ctx, "COMMIT"); err != nil {
+			err = fmt.Errorf("commit: %w", err)
+		}
+	}
+	if err != nil {
+		w.rollback(ctx)
+	}
+	if tenants && w.tenantsChanged != nil {
+		w.tenantsChanged()
 	}
 	for _, o := range batch {
-		if err := w.apply(ctx, o); err != nil {
-			// The transaction itself is broken (SQLite rolls it back by itself on I/O
-			// errors, a full disk or running out of memory), so no write of this batch
-			// is kept, and no one may hear otherwise.
-			w.rollback(ctx)
-			failAll(batch, err)
-			return
+		// An outcome decided in a transaction that did not commit may rest on writes that
+		// were rolled back with it, so then every op reports the transaction's error.
+		o.err = o.outcome
+		if err != nil {
+			o.err = err
 		}
+		close(o.committed)
 	}
-	if err := w.exec(ctx, "COMMIT"); err != nil {
-		w.rollback(ctx)
-		err = fmt.Errorf("commit: %w", err)
-		for _, o := range batch {
-			if o.err == nil {
-				o.err = err
-			}
-		}
-	}
+	return batch
 }
 
-// apply runs o inside a savepoint and records o's own error in o.err. It returns an error
-// only when the savepoint cannot be undone or released, which leaves the transaction unusable.
+// errRolledBack is the transaction's error when SQLite ended it during an op.
+var errRolledBack = errors.New("transaction rolled back")
+
+// apply runs o, inside a savepoint unless o is single, and records o's own error in
+// o.outcome. It returns an error only when the transaction is gone or unusable: SQLite
+// rolled it back, or the savepoint cannot be undone or released.
 func (w *writer) apply(ctx context.Context, o *op) error {
+	tx := &wtx{w: w, ctx: ctx}
+	if o.single {
+		o.outcome = o.fn(tx)
+		return w.broken(o)
+	}
 	if err := w.exec(ctx, "SAVEPOINT op"); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
-	o.err = o.fn(&wtx{w: w, ctx: ctx})
-	if o.err != nil {
+	o.outcome = o.fn(tx)
+	if err := w.broken(o); err != nil {
+		return err
+	}
+	if o.outcome != nil {
 		if err := w.exec(ctx, "ROLLBACK TO op"); err != nil {
-			return fmt.Errorf("rollback to savepoint after %w: %w", o.err, err)
+			// %v, not %w: the op's own error (ErrNotFound, say) is not what happened.
+			return fmt.Errorf("rollback to savepoint after %v: %w", o.outcome, err)
 		}
 	}
 	if err := w.exec(ctx, "RELEASE op"); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
+}
+
+// broken reports the end of the transaction during o, if SQLite ended it.
+func (w *writer) broken(o *op) error {
+	if !w.rolledBack {
+		return nil
+	}
+	if o.outcome != nil {
+		return fmt.Errorf("%w by SQLite: %v", errRolledBack, o.outcome)
+	}
+	return fmt.Errorf("%w by SQLite", errRolledBack)
 }
 
 // rollback ends a failed transaction. It fails harmlessly when SQLite already rolled back.
@@ -162,12 +337,6 @@ func (w *writer) exec(ctx context.Context, query string) error {
 	}
 	_, err = s.ExecContext(ctx)
 	return err
-}
-
-func failAll(batch []*op, err error) {
-	for _, o := range batch {
-		o.err = err
-	}
 }
 
 // wtx is the writer's transaction as one op sees it.

@@ -90,6 +90,40 @@ func RunNonces(t *testing.T, open NonceOpener) {
 			t.Errorf("%d of %d concurrent uses accepted; want 1", accepted, len(errs))
 		}
 	})
+	t.Run("with a Durability: decided when Use returns", func(t *testing.T) {
+		s, _ := openAt(t, 100)
+		ctx, d := camsd.WithDurability(t.Context())
+		if err := s.Use(ctx, AcmeKey, "n1", T0.Add(window)); err != nil {
+			t.Fatalf("Use: %v", err)
+		}
+		use(t, s, AcmeKey, "n1", T0.Add(window), camsd.ErrNonceUsed) // before Wait
+		if err := d.Wait(); err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+		use(t, s, AcmeKey, "n1", T0.Add(window), camsd.ErrNonceUsed)
+	})
+	t.Run("with a Durability, concurrent uses of one nonce: exactly one accepted", func(t *testing.T) {
+		s, _ := openAt(t, 100)
+		errs := concurrently(50, func(int) error {
+			ctx, d := camsd.WithDurability(t.Context())
+			if err := s.Use(ctx, AcmeKey, "same", T0.Add(window)); err != nil {
+				return err
+			}
+			return d.Wait()
+		})
+		accepted := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				accepted++
+			case !errors.Is(err, camsd.ErrNonceUsed):
+				t.Errorf("caller %d: %v; want nil or ErrNonceUsed", i, err)
+			}
+		}
+		if accepted != 1 {
+			t.Errorf("%d of %d concurrent uses accepted; want 1", accepted, len(errs))
+		}
+	})
 	t.Run("concurrent uses of distinct nonces: all accepted", func(t *testing.T) {
 		s, _ := openAt(t, 100)
 		errs := concurrently(50, func(i int) error {

@@ -58,6 +58,27 @@ func RunOutbox(t *testing.T, open func(t *testing.T) camsd.Outbox) {
 			}
 		})
 	}
+	t.Run("with a Durability: all there once Wait returns", func(t *testing.T) {
+		o := open(t)
+		ctx, d := camsd.WithDurability(t.Context())
+		var ms []camsd.Message
+		for i := range 4 {
+			ms = append(ms, message(i))
+			if err := o.AddMessage(ctx, ms[i], 3); err != nil {
+				t.Fatalf("AddMessage(%d): %v", i, err)
+			}
+		}
+		if err := d.Wait(); err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+		got, err := o.Messages(t.Context(), "", 0)
+		if err != nil {
+			t.Fatalf("Messages: %v", err)
+		}
+		if diff := cmp.Diff([]camsd.Message{ms[3], ms[2], ms[1]}, got); diff != "" {
+			t.Errorf("Messages (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("keep applies to the whole outbox when it shrinks", func(t *testing.T) {
 		o := open(t)
 		ms := add(t, o, 5, 0)

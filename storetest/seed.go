@@ -59,6 +59,29 @@ func testApplySeed(t *testing.T, open func(t *testing.T) camsd.Store) {
 		}
 		wantLast(t, s, AcmeSpace, Number1, c)
 	})
+	t.Run("reads made before a change see it at once after", func(t *testing.T) {
+		s := seeded(t, open)
+		changed := Fixture()
+		newNumber := camsd.PhoneNumber{CustSpaceID: AcmeSpace, Number: "8613800000003", ID: "pn-acme-3", Status: camsd.StatusConnected}
+		// Whatever a store remembers of these reads must not outlive the change.
+		view(t, s, changed)
+		if _, err := s.PhoneNumber(t.Context(), AcmeSpace, newNumber.Number); !errors.Is(err, camsd.ErrNotFound) {
+			t.Fatalf("PhoneNumber(new number) before the change = %v; want ErrNotFound", err)
+		}
+
+		acme := &changed.Accounts[0]
+		acme.Name, acme.QPS = "acme-renamed", 7
+		acme.AccessKeys[0].Secret, acme.AccessKeys[0].Status = "acme-secret-2", camsd.KeyInactive
+		acme.Users[0].Policies = []string{PolicySend}
+		acme.Spaces[0].PhoneNumbers = append(acme.Spaces[0].PhoneNumbers, newNumber)
+		changed.Accounts[1].Users[0].Policies = []string{PolicyRead}
+		if err := s.ApplySeed(t.Context(), changed); err != nil {
+			t.Fatalf("ApplySeed(changed): %v", err)
+		}
+		if diff := cmp.Diff(seedView(changed), view(t, s, changed), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("store after the change (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("a user's policy list is replaced, down to none", func(t *testing.T) {
 		s := seeded(t, open)
 		changed := Fixture()

@@ -135,3 +135,47 @@ func testPhoneNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 		})
 	}
 }
+
+// testReadsAreCopies checks that changing what a read returned changes nothing in the store,
+// whatever the store keeps in memory.
+func testReadsAreCopies(t *testing.T, open func(t *testing.T) camsd.Store) {
+	s := seeded(t, open)
+	ctx := t.Context()
+	read := func() (*camsd.Principal, *camsd.Space, *camsd.PhoneNumber) {
+		t.Helper()
+		p, err := s.Principal(ctx, DevKey)
+		if err != nil {
+			t.Fatalf("Principal: %v", err)
+		}
+		sp, err := s.Space(ctx, AcmeSpace)
+		if err != nil {
+			t.Fatalf("Space: %v", err)
+		}
+		n, err := s.PhoneNumber(ctx, AcmeSpace, Number1)
+		if err != nil {
+			t.Fatalf("PhoneNumber: %v", err)
+		}
+		return p, sp, n
+	}
+	wantP, wantS, wantN := read()
+	wantP = &camsd.Principal{Key: wantP.Key, Account: wantP.Account,
+		User: &camsd.User{UID: wantP.User.UID, Name: wantP.User.Name, Policies: append([]string(nil), wantP.User.Policies...)}}
+	ws, wn := *wantS, *wantN
+
+	p, sp, n := read()
+	p.Key.Secret, p.Account.Subscribed, p.User.Name = "changed", false, "changed"
+	p.User.Policies[0] = "changed"
+	p.User.Policies = append(p.User.Policies, "added")
+	sp.Name, n.Status = "changed", camsd.StatusMigrated
+
+	p, sp, n = read()
+	if diff := cmp.Diff(wantP, p); diff != "" {
+		t.Errorf("Principal after the caller changed its copy (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&ws, sp); diff != "" {
+		t.Errorf("Space after the caller changed its copy (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&wn, n); diff != "" {
+		t.Errorf("PhoneNumber after the caller changed its copy (-want +got):\n%s", diff)
+	}
+}
