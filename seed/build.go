@@ -43,17 +43,9 @@ func (b *builder) account(r *rawAccount, path string) (camsd.SeedAccount, error)
 		// seed sets on purpose, to see Product.Unsubscript.
 		Subscribed: r.Subscribed == nil || *r.Subscribed,
 	}}
-	uidPath := path + ".uid"
-	switch {
-	case a.UID == "":
-		return a, &problem{path: uidPath, msg: "missing"}
-	case !digits(a.UID):
-		return a, &problem{path: uidPath, msg: fmt.Sprintf("%q: an account uid is digits", a.UID)}
+	if p := claim(b.uids, path+".uid", a.UID, digits, "account uid", "an account uid is digits"); p != nil {
+		return a, p
 	}
-	if first, dup := b.uids[a.UID]; dup {
-		return a, &problem{path: uidPath, msg: fmt.Sprintf("duplicate account uid %q", a.UID), first: first}
-	}
-	b.uids[a.UID] = uidPath
 
 	if r.QPS != nil {
 		if *r.QPS < 1 {
@@ -128,17 +120,9 @@ func (b *builder) accessKeys(rs []rawKey, path, uid, userName string) ([]camsd.A
 			UserName: userName,
 			Status:   camsd.KeyStatus(r.Status),
 		}
-		idPath := keyPath + ".id"
-		switch {
-		case k.ID == "":
-			return nil, &problem{path: idPath, msg: "missing"}
-		case !identifier(k.ID):
-			return nil, &problem{path: idPath, msg: fmt.Sprintf("%q: an AccessKey id is letters, digits, '.', '_' and '-'", k.ID)}
+		if p := claim(b.keys, keyPath+".id", k.ID, identifier, "AccessKey id", "an AccessKey id is letters, digits, '.', '_' and '-'"); p != nil {
+			return nil, p
 		}
-		if first, dup := b.keys[k.ID]; dup {
-			return nil, &problem{path: idPath, msg: fmt.Sprintf("duplicate AccessKey id %q", k.ID), first: first}
-		}
-		b.keys[k.ID] = idPath
 		if k.Secret == "" {
 			return nil, &problem{path: keyPath + ".secret", msg: "missing"}
 		}
@@ -152,4 +136,20 @@ func (b *builder) accessKeys(rs []rawKey, path, uid, userName string) ([]camsd.A
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// claim checks that an identifier is given, well formed and not used before in the file
+// (seen maps each one to where it first stood), and records it.
+func claim(seen map[string]string, path, v string, valid func(string) bool, name, form string) *problem {
+	switch {
+	case v == "":
+		return &problem{path: path, msg: "missing"}
+	case !valid(v):
+		return &problem{path: path, msg: fmt.Sprintf("%q: %s", v, form)}
+	}
+	if first, dup := seen[v]; dup {
+		return &problem{path: path, msg: fmt.Sprintf("duplicate %s %q", name, v), first: first}
+	}
+	seen[v] = path
+	return nil
 }

@@ -14,17 +14,9 @@ type activeNumber struct {
 
 func (b *builder) space(r *rawSpace, path, uid string) (camsd.SeedSpace, error) {
 	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: string(r.CustSpaceID), UID: uid, Name: string(r.Name)}}
-	idPath := path + ".cust_space_id"
-	switch {
-	case sp.CustSpaceID == "":
-		return sp, &problem{path: idPath, msg: "missing"}
-	case !identifier(sp.CustSpaceID):
-		return sp, &problem{path: idPath, msg: fmt.Sprintf("%q: a cust_space_id is letters, digits, '.', '_' and '-'", sp.CustSpaceID)}
+	if p := claim(b.spaces, path+".cust_space_id", sp.CustSpaceID, identifier, "cust_space_id", "a cust_space_id is letters, digits, '.', '_' and '-'"); p != nil {
+		return sp, p
 	}
-	if first, dup := b.spaces[sp.CustSpaceID]; dup {
-		return sp, &problem{path: idPath, msg: fmt.Sprintf("duplicate cust_space_id %q", sp.CustSpaceID), first: first}
-	}
-	b.spaces[sp.CustSpaceID] = idPath
 
 	numbers := make(map[string]string)
 	for i := range r.PhoneNumbers {
