@@ -11,8 +11,6 @@
 // writes go through one writer goroutine that commits many callers' writes in one transaction
 // (group commit, see writer.go). Reads use a separate read-only pool, which WAL lets run
 // beside the writer, and the tenants every request reads are cached in memory (cache.go).
-// Signature nonces and SaveCode's compare-and-set are decided in memory (nonceindex.go,
-// codeindex.go), so that a request does not wait for the writer to learn its outcome.
 package sqlite
 
 import (
@@ -62,7 +60,6 @@ type DB struct {
 	rstmts    stmtCache
 	tenants   tenantCache
 	nonces    *nonceIndex
-	codes     codeIndex     // SaveCode's compare-and-set, loaded lazily per number
 	nonceUses atomic.Uint64 // paces the pruning of the nonces table
 
 	closeMu sync.Mutex
@@ -78,7 +75,6 @@ func NewDB(path string) *DB {
 		path:      path,
 		maxBatch:  256,
 		tenants:   tenantCache{max: 10_000},
-		codes:     codeIndex{max: 100_000},
 	}
 }
 

@@ -65,12 +65,6 @@ type op struct {
 	// phone numbers, so that what caches them is told when its transaction ends.
 	touchesTenants bool
 
-	// done, if set, is called by the writer's goroutine once for every op queued: after the
-	// op's transaction ended, with o.err, before committed is signalled; or, for an op its
-	// caller withdrew, with the caller's ctx.Err() when the writer drops it from the queue.
-	// Either way before any op queued after it runs. It must not block on the writer.
-	done func(err error)
-
 	taken, canceled bool // guarded by writer.mu
 
 	outcome, err        error
@@ -124,6 +118,19 @@ func (w *writer) do(ctx context.Context, o *op) error {
 	return o.err
 }
 
+// execute runs o like do but returns as soon as fn has run inside the open transaction, with
+// fn's error (or the transaction's, had it broken before). The caller learns whether o is
+// durable from o.wait.
+func (w *writer) execute(ctx context.Context, o *op) error {
+	if err := w.enqueue(ctx, o); err != nil {
+		return err
+	}
+	if err := w.await(ctx, o, o.executed); err != nil {
+		return err
+	}
+	return o.outcome
+}
+
 // wait blocks until o's transaction has ended and returns o's final error.
 func (o *op) wait() error {
 	<-o.committed
@@ -162,9 +169,7 @@ func (w *writer) await(ctx context.Context, o *op, signal <-chan struct{}) error
 	}
 	w.mu.Lock()
 	taken := o.taken
-	if !taken {
-		o.canceled, o.err = true, ctx.Err()
-	}
+	o.canceled = !taken
 	w.mu.Unlock()
 	if !taken {
 		return ctx.Err()
@@ -207,35 +212,29 @@ func (w *writer) run() {
 	}
 }
 
-// take moves queued ops, oldest first, into batch until it holds max, drops those their
-// callers withdrew, and reports whether the writer is closed.
+// take moves queued ops, oldest first, into batch until it holds max, and reports whether the
+// writer is closed.
 func (w *writer) take(batch []*op) ([]*op, bool) {
-	var withdrawn []*op
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	k := 0
 	for ; k < len(w.queue) && len(batch) < w.max; k++ {
-		switch o := w.queue[k]; {
-		case !o.canceled:
+		if o := w.queue[k]; !o.canceled {
 			o.taken = true
 			batch = append(batch, o)
-		case o.done != nil:
-			withdrawn = append(withdrawn, o)
 		}
 	}
 	n := copy(w.queue, w.queue[k:])
 	clear(w.queue[n:])
 	w.queue = w.queue[:n]
-	closed := w.closed
-	w.mu.Unlock()
-	for _, o := range withdrawn {
-		o.done(o.err)
-	}
-	return batch, closed
+	return batch, w.closed
 }
 
 // commit runs batch in one transaction, signalling each op executed as it goes, then
 // committed, and returns the batch. Ops queued while the transaction is open join it, up to
-// max: everyone who queued while the last commit was syncing goes into this one.
+// max: everyone who queued while the last commit was syncing goes into this one, and so does
+// a caller who queues its next write as soon as its previous one has executed (SaveCode, then
+// the writes that follow it in a request), without waiting for another commit.
 func (w *writer) commit(batch []*op) []*op {
 	// The writer's own statements use a context that never ends: once taken, a write
 	// completes whatever its caller's context does.
@@ -280,9 +279,6 @@ func (w *writer) commit(batch []*op) []*op {
 		o.err = o.outcome
 		if err != nil {
 			o.err = err
-		}
-		if o.done != nil {
-			o.done(o.err)
 		}
 		close(o.committed)
 	}

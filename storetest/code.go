@@ -174,49 +174,6 @@ func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
 		}
 		wantLast(t, s, AcmeSpace, Number1, retry)
 	})
-	t.Run("a failed newest code leaves the one before it blocking", func(t *testing.T) {
-		s := seeded(t, open)
-		older := Code(AcmeSpace, Number1, "111111", T0)
-		newer := Code(AcmeSpace, Number1, "222222", T0.Add(10*time.Second))
-		save(t, s, older, farFuture)
-		save(t, s, newer, farFuture)
-		setStatus(t, s, newer, camsd.DeliveryFailed)
-		retry := Code(AcmeSpace, Number1, "333333", T0.Add(20*time.Second))
-		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
-			t.Fatalf("SaveCode within the interval of the older code = %v; want ErrConflict", err)
-		}
-		setStatus(t, s, older, camsd.DeliveryFailed)
-		save(t, s, retry, retry.SentAt.Add(-resend))
-		wantLast(t, s, AcmeSpace, Number1, retry)
-	})
-	t.Run("a failed code set to sent blocks again", func(t *testing.T) {
-		s := seeded(t, open)
-		c := Code(AcmeSpace, Number1, "111111", T0)
-		save(t, s, c, farFuture)
-		setStatus(t, s, c, camsd.DeliveryFailed)
-		setStatus(t, s, c, camsd.DeliverySent)
-		retry := Code(AcmeSpace, Number1, "222222", T0.Add(time.Second))
-		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
-			t.Fatalf("SaveCode = %v; want ErrConflict", err)
-		}
-	})
-	t.Run("many codes, the oldest live one still blocks", func(t *testing.T) {
-		s := seeded(t, open)
-		live := Code(AcmeSpace, Number1, "000000", T0)
-		save(t, s, live, farFuture)
-		for i := range 10 {
-			c := Code(AcmeSpace, Number1, fmt.Sprintf("1000%02d", i), T0.Add(time.Duration(i+1)*time.Second))
-			c.Status = camsd.DeliveryFailed
-			save(t, s, c, farFuture)
-		}
-		retry := Code(AcmeSpace, Number1, "222222", T0.Add(30*time.Second))
-		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
-			t.Fatalf("SaveCode within the interval of the oldest code = %v; want ErrConflict", err)
-		}
-		setStatus(t, s, live, camsd.DeliveryFailed) // older than the ten after it
-		save(t, s, retry, retry.SentAt.Add(-resend))
-		wantLast(t, s, AcmeSpace, Number1, retry)
-	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		s := seeded(t, open)
 		save(t, s, Code(AcmeSpace, Number1, "111111", T0), farFuture)
@@ -240,13 +197,6 @@ func save(t *testing.T, s camsd.Store, c camsd.VerifyCode, notSentAfter time.Tim
 	t.Helper()
 	if err := s.SaveCode(t.Context(), c, notSentAfter); err != nil {
 		t.Fatalf("SaveCode(%s at %v): %v", c.Code, c.SentAt, err)
-	}
-}
-
-func setStatus(t *testing.T, s camsd.Store, c camsd.VerifyCode, st camsd.DeliveryStatus) {
-	t.Helper()
-	if err := s.SetCodeStatus(t.Context(), c.CustSpaceID, c.PhoneNumber, c.SentAt, st); err != nil {
-		t.Fatalf("SetCodeStatus(%s at %v, %s): %v", c.Code, c.SentAt, st, err)
 	}
 }
 

@@ -105,63 +105,6 @@ func testDurability(t *testing.T, open func(t *testing.T) camsd.Store) {
 		c.Status = camsd.DeliverySent
 		wantLast(t, s, AcmeSpace, Number1, c)
 	})
-	t.Run("a failed code, then a resend, before any Wait", func(t *testing.T) {
-		s := seeded(t, open)
-		// The first request records a code, its delivery fails, and it has not waited yet.
-		ctx1, d1 := camsd.WithDurability(t.Context())
-		c := Code(AcmeSpace, Number1, "111111", T0)
-		if err := s.SaveCode(ctx1, c, c.SentAt.Add(-resend)); err != nil {
-			t.Fatalf("SaveCode: %v", err)
-		}
-		if err := s.SetCodeStatus(ctx1, AcmeSpace, Number1, c.SentAt, camsd.DeliveryFailed); err != nil {
-			t.Fatalf("SetCodeStatus(failed): %v", err)
-		}
-		// A resend within the interval is not blocked by the failed code...
-		ctx2, d2 := camsd.WithDurability(t.Context())
-		retry := Code(AcmeSpace, Number1, "222222", T0.Add(time.Second))
-		if err := s.SaveCode(ctx2, retry, retry.SentAt.Add(-resend)); err != nil {
-			t.Fatalf("SaveCode after the failure = %v; want nil", err)
-		}
-		if err := s.SetCodeStatus(ctx2, AcmeSpace, Number1, retry.SentAt, camsd.DeliverySent); err != nil {
-			t.Fatalf("SetCodeStatus(sent): %v", err)
-		}
-		// ...but it blocks the next one.
-		ctx3, d3 := camsd.WithDurability(t.Context())
-		third := Code(AcmeSpace, Number1, "333333", T0.Add(2*time.Second))
-		if err := s.SaveCode(ctx3, third, third.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
-			t.Errorf("SaveCode within the interval of the resent code = %v; want ErrConflict", err)
-		}
-		for _, d := range []*camsd.Durability{d3, d2, d1} {
-			if err := d.Wait(); err != nil {
-				t.Fatalf("Wait: %v", err)
-			}
-		}
-		retry.Status = camsd.DeliverySent
-		wantLast(t, s, AcmeSpace, Number1, retry)
-	})
-	t.Run("a failed newest code leaves the one before it blocking, before any Wait", func(t *testing.T) {
-		s := seeded(t, open)
-		ctx, d := camsd.WithDurability(t.Context())
-		older := Code(AcmeSpace, Number1, "111111", T0)
-		newer := Code(AcmeSpace, Number1, "222222", T0.Add(10*time.Second))
-		for _, c := range []camsd.VerifyCode{older, newer} {
-			if err := s.SaveCode(ctx, c, farFuture); err != nil {
-				t.Fatalf("SaveCode(%s): %v", c.Code, err)
-			}
-		}
-		if err := s.SetCodeStatus(ctx, AcmeSpace, Number1, newer.SentAt, camsd.DeliveryFailed); err != nil {
-			t.Fatalf("SetCodeStatus: %v", err)
-		}
-		retry := Code(AcmeSpace, Number1, "333333", T0.Add(20*time.Second))
-		if err := s.SaveCode(ctx, retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
-			t.Errorf("SaveCode within the interval of the older code = %v; want ErrConflict", err)
-		}
-		if err := d.Wait(); err != nil {
-			t.Fatalf("Wait: %v", err)
-		}
-		newer.Status = camsd.DeliveryFailed
-		wantLast(t, s, AcmeSpace, Number1, newer)
-	})
 	t.Run("SetCodeStatus: ErrNotFound from the call or from Wait", func(t *testing.T) {
 		s := seeded(t, open)
 		ctx, d := camsd.WithDurability(t.Context())
