@@ -39,7 +39,8 @@ type signedCall struct {
 // its own nonce, spread over the target's numbers.
 func presign(t loadTarget, n int) ([]signedCall, error) {
 	host := t.Base[len("http://"):]
-	ts := time.Now().UTC().Format("2006-01-02T15:04:05Z")
+	now := time.Now()
+	ts := now.UTC().Format("2006-01-02T15:04:05Z")
 	calls := make([]signedCall, n)
 	for i := range calls {
 		nonce, err := newNonce()
@@ -53,7 +54,7 @@ func presign(t loadTarget, n int) ([]signedCall, error) {
 			"Method":      "sms",
 		}
 		if t.Signature == "v2" {
-			calls[i] = signV2(t, params, ts, nonce)
+			calls[i] = signV2(t, params, now, nonce)
 		} else {
 			calls[i] = signV3(t, host, params, ts, nonce)
 		}
@@ -100,27 +101,34 @@ func signV3(t loadTarget, host string, params map[string]string, ts, nonce strin
 	return signedCall{method: "POST", url: t.Base + "/?" + q.Encode(), header: h}
 }
 
-func signV2(t loadTarget, params map[string]string, ts, nonce string) signedCall {
+func signV2(t loadTarget, params map[string]string, ts time.Time, nonce string) signedCall {
+	q := signedV2("GET", t.KeyID, t.Secret, "GetMigrationVerifyCode", params, ts, nonce)
+	return signedCall{method: "GET", url: t.Base + "/?" + q.Encode()}
+}
+
+// signedV2 returns the parameters of a V2 (HMAC-SHA1) call signed by the official signer
+// (darabonba's GetRPCSignature), so that a test can send it, tamper with it or replay it.
+func signedV2(method, key, secret, action string, params map[string]string, ts time.Time, nonce string) url.Values {
 	all := map[string]*string{
-		"AccessKeyId":      dara.String(t.KeyID),
-		"Action":           dara.String("GetMigrationVerifyCode"),
+		"AccessKeyId":      dara.String(key),
+		"Action":           dara.String(action),
 		"Format":           dara.String("json"),
 		"SignatureMethod":  dara.String("HMAC-SHA1"),
 		"SignatureNonce":   dara.String(nonce),
 		"SignatureVersion": dara.String("1.0"),
-		"Timestamp":        dara.String(ts),
+		"Timestamp":        dara.String(ts.UTC().Format("2006-01-02T15:04:05Z")),
 		"Version":          dara.String("2020-06-06"),
 	}
 	for k, v := range params {
 		all[k] = dara.String(v)
 	}
-	sig := openapiutil.GetRPCSignature(all, dara.String("GET"), dara.String(t.Secret))
+	sig := openapiutil.GetRPCSignature(all, dara.String(method), dara.String(secret))
 	q := url.Values{}
 	for k, v := range all {
 		q.Set(k, *v)
 	}
 	q.Set("Signature", *sig)
-	return signedCall{method: "GET", url: t.Base + "/?" + q.Encode()}
+	return q
 }
 
 // loadResult is one closed-loop run.

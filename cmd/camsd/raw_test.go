@@ -4,39 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	openapiutil "github.com/alibabacloud-go/darabonba-openapi/v2/utils"
-	"github.com/alibabacloud-go/tea/dara"
 )
-
-// signedV2 builds the query of a V2 (HMAC-SHA1) call signed by the official signer
-// (darabonba's GetRPCSignature), so that a test can send it, tamper with it or replay it.
-func signedV2(method, key, secret, action string, params map[string]string, ts time.Time, nonce string) url.Values {
-	all := map[string]*string{
-		"AccessKeyId":      dara.String(key),
-		"Action":           dara.String(action),
-		"Format":           dara.String("json"),
-		"SignatureMethod":  dara.String("HMAC-SHA1"),
-		"SignatureNonce":   dara.String(nonce),
-		"SignatureVersion": dara.String("1.0"),
-		"Timestamp":        dara.String(ts.UTC().Format("2006-01-02T15:04:05Z")),
-		"Version":          dara.String(apiVersion),
-	}
-	for k, v := range params {
-		all[k] = dara.String(v)
-	}
-	sig := openapiutil.GetRPCSignature(all, dara.String(method), dara.String(secret))
-	q := url.Values{}
-	for k, v := range all {
-		q.Set(k, *v)
-	}
-	q.Set("Signature", *sig)
-	return q
-}
 
 // rawReply is an HTTP reply as a client sees it.
 type rawReply struct {
