@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,32 +110,10 @@ func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
 	})
 	t.Run("concurrent callers: exactly one wins", func(t *testing.T) {
 		s := seeded(t, open)
-		const n = 50
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				c := Code(AcmeSpace, Number1, fmt.Sprintf("%06d", i), T0)
-				errs[i] = s.SaveCode(t.Context(), c, T0.Add(-resend))
-			})
-		}
-		wg.Wait()
-		winner, conflicts := -1, 0
-		for i, err := range errs {
-			switch {
-			case err == nil && winner < 0:
-				winner = i
-			case err == nil:
-				t.Errorf("callers %d and %d both won", winner, i)
-			case errors.Is(err, camsd.ErrConflict):
-				conflicts++
-			default:
-				t.Errorf("caller %d: %v; want nil or ErrConflict", i, err)
-			}
-		}
-		if winner < 0 || conflicts != n-1 {
-			t.Fatalf("winner %d, %d conflicts; want one winner and %d conflicts", winner, conflicts, n-1)
-		}
+		errs := concurrently(50, func(i int) error {
+			return s.SaveCode(t.Context(), Code(AcmeSpace, Number1, fmt.Sprintf("%06d", i), T0), T0.Add(-resend))
+		})
+		winner := onlyWinner(t, errs, camsd.ErrConflict)
 		wantLast(t, s, AcmeSpace, Number1, Code(AcmeSpace, Number1, fmt.Sprintf("%06d", winner), T0))
 	})
 }

@@ -50,20 +50,7 @@ func testDurability(t *testing.T, open func(t *testing.T) camsd.Store) {
 				t.Errorf("Wait: %v", err)
 			}
 		}
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner < 0:
-				winner = i
-			case err == nil:
-				t.Errorf("callers %d and %d both won", winner, i)
-			case !errors.Is(err, camsd.ErrConflict):
-				t.Errorf("caller %d: %v; want nil or ErrConflict", i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatal("no caller won")
-		}
+		winner := onlyWinner(t, errs, camsd.ErrConflict)
 		wantLast(t, s, AcmeSpace, Number1, Code(AcmeSpace, Number1, fmt.Sprintf("%06d", winner), T0))
 	})
 	t.Run("a caller's writes are made in the order it made them", func(t *testing.T) {

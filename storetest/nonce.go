@@ -77,18 +77,7 @@ func RunNonces(t *testing.T, open NonceOpener) {
 	t.Run("concurrent uses of one nonce: exactly one accepted", func(t *testing.T) {
 		s, _ := openAt(t, 100)
 		errs := concurrently(50, func(int) error { return s.Use(t.Context(), AcmeKey, "same", T0.Add(window)) })
-		accepted := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				accepted++
-			case !errors.Is(err, camsd.ErrNonceUsed):
-				t.Errorf("caller %d: %v; want nil or ErrNonceUsed", i, err)
-			}
-		}
-		if accepted != 1 {
-			t.Errorf("%d of %d concurrent uses accepted; want 1", accepted, len(errs))
-		}
+		onlyWinner(t, errs, camsd.ErrNonceUsed)
 	})
 	t.Run("with a Durability: decided when Use returns", func(t *testing.T) {
 		s, _ := openAt(t, 100)
@@ -111,18 +100,7 @@ func RunNonces(t *testing.T, open NonceOpener) {
 			}
 			return d.Wait()
 		})
-		accepted := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				accepted++
-			case !errors.Is(err, camsd.ErrNonceUsed):
-				t.Errorf("caller %d: %v; want nil or ErrNonceUsed", i, err)
-			}
-		}
-		if accepted != 1 {
-			t.Errorf("%d of %d concurrent uses accepted; want 1", accepted, len(errs))
-		}
+		onlyWinner(t, errs, camsd.ErrNonceUsed)
 	})
 	t.Run("concurrent uses of distinct nonces: all accepted", func(t *testing.T) {
 		s, _ := openAt(t, 100)
@@ -138,6 +116,27 @@ func RunNonces(t *testing.T, open NonceOpener) {
 }
 
 // concurrently runs f(0) … f(n-1) at once and returns their errors.
+// onlyWinner returns the index of the one caller whose error is nil and fails the test unless
+// there is exactly one and every other caller lost with loser.
+func onlyWinner(t *testing.T, errs []error, loser error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			t.Errorf("callers %d and %d both won", winner, i)
+		case !errors.Is(err, loser):
+			t.Errorf("caller %d: %v; want nil or %v", i, err, loser)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("none of %d callers won", len(errs))
+	}
+	return winner
+}
+
 func concurrently(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
