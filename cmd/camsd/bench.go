@@ -156,11 +156,8 @@ func startBenchEnv(dataDir string, numbers int, signature, path string) (*benchE
 		}
 		env.tmp, dataDir = d, d
 	}
-	cfg := ServeConfig{
-		Listen: "127.0.0.1:0", DataDir: dataDir, QPS: bp.qps, ResendInterval: 0,
-		CodeTTL: 10 * time.Minute, MaxSkew: 15 * time.Minute, MaxNonces: 10_000_000,
-		SimRetention: 1000, LogFormat: "json",
-	}
+	cfg := DefaultServeConfig()
+	cfg.Listen, cfg.DataDir, cfg.QPS, cfg.ResendInterval, cfg.MaxNonces = "127.0.0.1:0", dataDir, bp.qps, 0, 10_000_000
 	env.main = NewMain(cfg, io.Discard, io.Discard)
 	if err := env.main.Open(context.Background()); err != nil {
 		env.Close()

@@ -24,21 +24,36 @@ type ServeConfig struct {
 	LogFormat      string
 }
 
+// DefaultServeConfig is what `camsd serve` runs with when nothing is set.
+func DefaultServeConfig() ServeConfig {
+	return ServeConfig{
+		Listen:         "127.0.0.1:8080",
+		DataDir:        "./camsd-data",
+		QPS:            10,
+		ResendInterval: 60 * time.Second,
+		CodeTTL:        10 * time.Minute,
+		MaxSkew:        15 * time.Minute,
+		MaxNonces:      1_000_000,
+		SimRetention:   1000,
+		LogFormat:      "json",
+	}
+}
+
 // LoadServeConfig reads flags, then fills what they did not set from the environment.
 func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer) (ServeConfig, error) {
-	var c ServeConfig
+	c := DefaultServeConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the API")
-	fs.StringVar(&c.DataDir, "data-dir", "./camsd-data", "directory of the SQLite database")
-	fs.StringVar(&c.Seed, "seed", "", "YAML seed file of tenants, applied at every start")
-	fs.IntVar(&c.QPS, "qps", 10, "calls per second per account per action")
-	fs.DurationVar(&c.ResendInterval, "resend-interval", 60*time.Second, "minimum time between two codes for a number (0 turns it off)")
-	fs.DurationVar(&c.CodeTTL, "code-ttl", 10*time.Minute, "how long a verification code stays valid")
-	fs.DurationVar(&c.MaxSkew, "max-skew", 15*time.Minute, "how far a request's timestamp may be from the server's clock")
-	fs.IntVar(&c.MaxNonces, "max-nonces", 1_000_000, "live signature nonces kept per AccessKey; beyond it calls are refused")
-	fs.IntVar(&c.SimRetention, "sim-retention", 1000, "messages the simulator keeps")
-	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address of the API")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the SQLite database")
+	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file of tenants, applied at every start")
+	fs.IntVar(&c.QPS, "qps", c.QPS, "calls per second per account per action")
+	fs.DurationVar(&c.ResendInterval, "resend-interval", c.ResendInterval, "minimum time between two codes for a number (0 turns it off)")
+	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a verification code stays valid")
+	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "how far a request's timestamp may be from the server's clock")
+	fs.IntVar(&c.MaxNonces, "max-nonces", c.MaxNonces, "live signature nonces kept per AccessKey; beyond it calls are refused")
+	fs.IntVar(&c.SimRetention, "sim-retention", c.SimRetention, "messages the simulator keeps")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -45,18 +45,11 @@ const (
 // testConfig is what the end-to-end tests run camsd with; tests change fields before start.
 func testConfig(t *testing.T) ServeConfig {
 	t.Helper()
-	return ServeConfig{
-		Listen:         "127.0.0.1:0",
-		DataDir:        t.TempDir(),
-		Seed:           "testdata/e2e-seed.yaml",
-		QPS:            10,
-		ResendInterval: 60 * time.Second,
-		CodeTTL:        10 * time.Minute,
-		MaxSkew:        15 * time.Minute,
-		MaxNonces:      1_000_000,
-		SimRetention:   1000,
-		LogFormat:      "json",
-	}
+	c := DefaultServeConfig()
+	c.Listen = "127.0.0.1:0"
+	c.DataDir = t.TempDir()
+	c.Seed = "testdata/e2e-seed.yaml"
+	return c
 }
 
 // start runs camsd in-process on a random loopback port until the test ends.
