@@ -29,9 +29,17 @@ const (
 	CodeInvalidParameterLanguage    = "InvalidParameter.LanguageNotSupport"
 
 	// Migration state.
-	CodePhoneNumberNotFound     = "PhoneNumber.NotFound"
-	CodePhoneNumberNotMigrating = "PhoneNumber.NotMigrating"
-	CodeVerifyCodeSendTooFreq   = "VerifyCode.SendTooFrequent"
+	CodePhoneNumberNotFound        = "PhoneNumber.NotFound"
+	CodePhoneNumberNotMigrating    = "PhoneNumber.NotMigrating"
+	CodePhoneNumberAlreadyExists   = "PhoneNumber.AlreadyExists"
+	CodePhoneNumberNotVerified     = "PhoneNumber.NotVerified"
+	CodePhoneNumberRegisterTooFreq = "PhoneNumber.RegisterTooFrequent"
+	CodeVerifyCodeSendTooFreq      = "VerifyCode.SendTooFrequent"
+	CodeVerifyCodeSendFailed       = "VerifyCode.SendFailed"
+	CodeVerifyCodeNotFound         = "VerifyCode.NotFound"
+	CodeVerifyCodeInvalid          = "VerifyCode.Invalid"
+	CodeVerifyCodeExpired          = "VerifyCode.Expired"
+	CodeVerifyCodeAttemptsExceeded = "VerifyCode.AttemptsExceeded"
 )
 
 // MissingCode returns the wire code for a missing required parameter, "Missing" + name, as

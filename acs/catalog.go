@@ -46,6 +46,15 @@ var catalog = map[string]entry{
 	camsd.CodePhoneNumberNotFound:     {http.StatusBadRequest, "The phone number does not exist in the space."},
 	camsd.CodePhoneNumberNotMigrating: {http.StatusBadRequest, "The phone number is not being migrated."},
 	camsd.CodeVerifyCodeSendTooFreq:   {http.StatusBadRequest, "Verification codes are sent too frequently. Please try again later."},
+
+	camsd.CodePhoneNumberAlreadyExists:   {http.StatusBadRequest, "The phone number already exists."},
+	camsd.CodePhoneNumberNotVerified:     {http.StatusBadRequest, "The phone number has not been verified."},
+	camsd.CodePhoneNumberRegisterTooFreq: {http.StatusBadRequest, "The phone number has been registered too many times. Please try again later."},
+	camsd.CodeVerifyCodeSendFailed:       {http.StatusBadRequest, "The verification code could not be sent."},
+	camsd.CodeVerifyCodeNotFound:         {http.StatusBadRequest, "No verification code has been sent to the phone number, or it has been used."},
+	camsd.CodeVerifyCodeInvalid:          {http.StatusBadRequest, "The verification code is incorrect."},
+	camsd.CodeVerifyCodeExpired:          {http.StatusBadRequest, "The verification code has expired."},
+	camsd.CodeVerifyCodeAttemptsExceeded: {http.StatusBadRequest, "Too many incorrect attempts. Please request a new verification code."},
 }
 
 // Status returns the HTTP status of a wire Code: the catalogue's; else that of the code's
