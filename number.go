@@ -18,6 +18,13 @@ type PhoneNumber struct {
 	Number      string
 	ID          string
 	Status      NumberStatus
+
+	// InitiatedAt is when the number's current migration into the space began (zero for a
+	// number that was seeded): codes sent before it belong to an earlier migration.
+	InitiatedAt time.Time
+	// VerifiedAt is when a code was last verified for the number in the space; zero when it
+	// was never verified or its verification ended (the number moved to another space).
+	VerifiedAt time.Time
 }
 
 // DeliveryStatus is what became of a code handed to a Provider.
@@ -41,6 +48,9 @@ type VerifyCode struct {
 	RequestID   string // the API request that asked for it
 	AccessKeyID string // who asked
 	Status      DeliveryStatus
+
+	Attempts int       // wrong values checked against the code
+	UsedAt   time.Time // when the code was verified; zero while it is not
 }
 
 // CodeMessage is what a Provider delivers.

@@ -35,6 +35,18 @@ type Store interface {
 	// Returns ErrNotFound.
 	SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s DeliveryStatus) error
 
+	// ChangeNumber runs change on the number's state (see NumberTxn) and writes back what it
+	// changed, atomically: no other change of the same number, in any space, interleaves.
+	// since bounds NumberTxn.Registrations. If change returns an error, nothing is written
+	// and ChangeNumber returns that error. change may run more than once (a store may retry
+	// a transaction that lost a race), so it must only compute from its argument.
+	ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*NumberTxn) error) error
+
+	// Audit returns audit records newest first: those the changes of ChangeNumber appended,
+	// and one for each code SaveCode recorded (Action GetMigrationVerifyCode, Outcome OK,
+	// Detail naming the method and the code's delivery status, never the code).
+	Audit(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+
 	// ApplySeed creates what the seed names and is missing, and updates keys, policies,
 	// subscription and quotas; it never changes an existing number's status, codes or
 	// verification.

@@ -20,6 +20,7 @@ type fakeStore struct {
 	LastCodeFn      func(ctx context.Context, custSpaceID, number string) (*camsd.VerifyCode, error)
 	SaveCodeFn      func(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error
 	SetCodeStatusFn func(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error
+	ChangeNumberFn  func(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error
 	PingFn          func(ctx context.Context) error
 }
 
@@ -67,6 +68,13 @@ func (s *fakeStore) SetCodeStatus(ctx context.Context, custSpaceID, number strin
 	return s.SetCodeStatusFn(ctx, custSpaceID, number, sentAt, st)
 }
 
+func (s *fakeStore) ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
+	if s.ChangeNumberFn == nil {
+		return errNotStubbed
+	}
+	return s.ChangeNumberFn(ctx, custSpaceID, number, since, change)
+}
+
 func (s *fakeStore) Ping(ctx context.Context) error {
 	if s.PingFn == nil {
 		return errNotStubbed
@@ -74,10 +82,13 @@ func (s *fakeStore) Ping(ctx context.Context) error {
 	return s.PingFn(ctx)
 }
 
-// The server never seeds, lists or closes the store.
+// The server never seeds, lists, audits or closes the store.
 func (*fakeStore) ApplySeed(context.Context, *camsd.Seed) error { return errNotStubbed }
-func (*fakeStore) Empty(context.Context) (bool, error)          { return false, errNotStubbed }
-func (*fakeStore) Close() error                                 { return nil }
+func (*fakeStore) Audit(context.Context, camsd.AuditQuery) ([]camsd.AuditRecord, error) {
+	return nil, errNotStubbed
+}
+func (*fakeStore) Empty(context.Context) (bool, error) { return false, errNotStubbed }
+func (*fakeStore) Close() error                        { return nil }
 
 // fakeNonces is a camsd.NonceStore.
 type fakeNonces struct {

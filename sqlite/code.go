@@ -11,20 +11,23 @@ import (
 // Returns ErrNotFound.
 func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.VerifyCode, error) {
 	c := camsd.VerifyCode{CustSpaceID: custSpaceID, PhoneNumber: number}
-	var sentAt, expiresAt int64
+	var sentAt, expiresAt, usedAt int64
 	var status string
 	err := db.get(ctx, `
-		SELECT code, method, locale, sent_at, expires_at, request_id, access_key_id, status
+		SELECT code, method, locale, sent_at, expires_at, request_id, access_key_id, status,
+			attempts, used_at
 		FROM verify_codes
 		WHERE cust_space_id = ? AND number = ?
 		ORDER BY sent_at DESC, seq DESC
 		LIMIT 1`,
 		[]any{custSpaceID, number},
-		&c.Code, &c.Method, &c.Locale, &sentAt, &expiresAt, &c.RequestID, &c.AccessKeyID, &status)
+		&c.Code, &c.Method, &c.Locale, &sentAt, &expiresAt, &c.RequestID, &c.AccessKeyID, &status,
+		&c.Attempts, &usedAt)
 	if err != nil {
 		return nil, wrap("last code", err)
 	}
 	c.SentAt, c.ExpiresAt, c.Status = fromNanos(sentAt), fromNanos(expiresAt), camsd.DeliveryStatus(status)
+	c.UsedAt = fromNanos(usedAt)
 	return &c, nil
 }
 

@@ -97,9 +97,12 @@ func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*cam
 	n, err := cached(&db.tenants, &db.tenants.numbers, k, func() (numberKey, camsd.PhoneNumber, error) {
 		n := camsd.PhoneNumber{CustSpaceID: strings.Clone(custSpaceID), Number: strings.Clone(number)}
 		var status string
-		err := db.get(ctx, `SELECT id, status FROM phone_numbers WHERE cust_space_id = ? AND number = ?`,
-			[]any{custSpaceID, number}, &n.ID, &status)
-		n.Status = camsd.NumberStatus(status)
+		var initiated, verified int64
+		err := db.get(ctx, `
+			SELECT id, status, initiated_at, verified_at FROM phone_numbers
+			WHERE cust_space_id = ? AND number = ?`,
+			[]any{custSpaceID, number}, &n.ID, &status, &initiated, &verified)
+		n.Status, n.InitiatedAt, n.VerifiedAt = camsd.NumberStatus(status), fromNanos(initiated), fromNanos(verified)
 		return numberKey{n.CustSpaceID, n.Number}, n, err
 	})
 	if err != nil {

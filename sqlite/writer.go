@@ -353,6 +353,15 @@ func (tx *wtx) exec(query string, args ...any) (sql.Result, error) {
 	return s.ExecContext(tx.ctx, args...)
 }
 
+// query runs a read that returns rows inside the transaction.
+func (tx *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	s, err := tx.w.stmts.stmt(tx.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(tx.ctx, args...)
+}
+
 // get scans the single row query returns into dest; ErrNotFound when there is none.
 func (tx *wtx) get(query string, args []any, dest ...any) error {
 	s, err := tx.w.stmts.stmt(tx.ctx, query)

@@ -23,6 +23,8 @@ func Run(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("LastCode", func(t *testing.T) { testLastCode(t, open) })
 	t.Run("SaveCode", func(t *testing.T) { testSaveCode(t, open) })
 	t.Run("SetCodeStatus", func(t *testing.T) { testSetCodeStatus(t, open) })
+	t.Run("ChangeNumber", func(t *testing.T) { testChangeNumber(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("ApplySeed", func(t *testing.T) { testApplySeed(t, open) })
 	t.Run("the caller owns what it reads", func(t *testing.T) { testReadsAreCopies(t, open) })
 	t.Run("Durability", func(t *testing.T) { testDurability(t, open) })
