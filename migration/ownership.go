@@ -32,7 +32,15 @@ func (s *Service) ownSpace(ctx context.Context, c Caller, p Params) (*camsd.Spac
 func (s *Service) number(ctx context.Context, space, number string) (*camsd.PhoneNumber, error) {
 	n, err := s.Store.PhoneNumber(ctx, space, number)
 	if errors.Is(err, camsd.ErrNotFound) {
-		return nil, camsd.Errorf(camsd.CodePhoneNumberNotFound, "The phone number %s is not in space %s.", number, space)
+		return nil, notFound(number, space)
 	}
 	return n, err
+}
+
+func notFound(phone, space string) error {
+	return camsd.Errorf(camsd.CodePhoneNumberNotFound, "The phone number %s is not in space %s.", phone, space)
+}
+
+func notMigrating(phone string, st camsd.NumberStatus) error {
+	return camsd.Errorf(camsd.CodePhoneNumberNotMigrating, "The phone number %s is not being migrated (status %s).", phone, st)
 }

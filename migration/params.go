@@ -45,3 +45,25 @@ func checkLocale(v string) (string, error) {
 	}
 	return l, nil
 }
+
+// joinPhoneNumber checks CreateChatappMigrationInitiate's two parts of a number and returns
+// the number: a country code of 1 to 3 digits without a leading 0, a national number of
+// digits, together 8 to 15 digits.
+func joinPhoneNumber(cc, mobile string) (string, error) {
+	if len(cc) < 1 || len(cc) > 3 || cc[0] == '0' || !digits(cc) || !digits(mobile) || !camsd.ValidPhoneNumber(cc+mobile) {
+		return "", camsd.Errorf(camsd.CodeInvalidParameterPhoneNumber, "The phone number is invalid: CountryCode must be 1 to 3 digits without a leading 0 and MobileNumber digits, 8 to 15 digits together.")
+	}
+	return cc + mobile, nil
+}
+
+// sixDigits reports whether v is a verification code's shape: exactly six decimal digits.
+func sixDigits(v string) bool { return len(v) == 6 && digits(v) }
+
+func digits(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return v != ""
+}

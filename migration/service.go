@@ -18,6 +18,11 @@ type Service struct {
 
 	CodeTTL        time.Duration // how long a code can be checked (default 10m)
 	ResendInterval time.Duration // minimum time between two codes for a number; 0 turns it off
+
+	VerificationValidity time.Duration // how long a verification lets the number register (default 14 days)
+	MaxCheckAttempts     int           // wrong values that kill a code (default 5)
+	RegisterLimit        int           // registrations of a number per RegisterWindow (default 10)
+	RegisterWindow       time.Duration // default 72h
 }
 
 // Caller is who asks, as the protocol layer authenticated them.
@@ -46,4 +51,44 @@ func (s *Service) codeTTL() time.Duration {
 		return s.CodeTTL
 	}
 	return 10 * time.Minute
+}
+
+func (s *Service) validity() time.Duration {
+	if s.VerificationValidity > 0 {
+		return s.VerificationValidity
+	}
+	return 14 * 24 * time.Hour
+}
+
+func (s *Service) maxAttempts() int {
+	if s.MaxCheckAttempts > 0 {
+		return s.MaxCheckAttempts
+	}
+	return 5
+}
+
+func (s *Service) registerLimit() (int, time.Duration) {
+	n, w := s.RegisterLimit, s.RegisterWindow
+	if n <= 0 {
+		n = 10
+	}
+	if w <= 0 {
+		w = 72 * time.Hour
+	}
+	return n, w
+}
+
+// audit returns an audit record of the call about number in space.
+func (c Caller) audit(at time.Time, action, space, number, outcome, detail string) camsd.AuditRecord {
+	r := camsd.AuditRecord{
+		At: at, Action: action, CustSpaceID: space, PhoneNumber: number,
+		AccessKeyID: c.AccessKeyID, RequestID: c.RequestID, Outcome: outcome, Detail: detail,
+	}
+	if c.Principal != nil {
+		r.UID = c.Principal.Account.UID
+		if c.Principal.User != nil {
+			r.UserName = c.Principal.User.Name
+		}
+	}
+	return r
 }

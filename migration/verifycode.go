@@ -47,7 +47,7 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 		return nil, err
 	}
 	if num.Status != camsd.StatusMigrating {
-		return nil, camsd.Errorf(camsd.CodePhoneNumberNotMigrating, "The phone number %s is not being migrated (status %s).", phone, num.Status)
+		return nil, notMigrating(phone, num.Status)
 	}
 
 	code, err := s.newCode()

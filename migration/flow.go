@@ -1,0 +1,238 @@
+package migration
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"time"
+
+	"github.com/camsd/camsd"
+)
+
+// The actions of the migration flow besides GetMigrationVerifyCode. Each checks its
+// parameters, then ownership of the space, then runs its rule inside Store.ChangeNumber, so
+// that the rule sees and changes the number's state with no other change in between.
+
+// InitiateData is the Data of CreateChatappMigrationInitiate.
+type InitiateData struct {
+	PhoneNumber string
+	Id          string //nolint:revive // wire name
+	Status      string
+}
+
+// StatusData is the Data of GetPhoneNumberVerificationStatus.
+type StatusData struct {
+	PhoneNumber            string
+	Id                     string //nolint:revive // wire name
+	CodeVerificationStatus string
+}
+
+// Code verification statuses, as Meta names them.
+const (
+	NotVerified = "NOT_VERIFIED"
+	Verified    = "VERIFIED"
+	Expired     = "EXPIRED"
+)
+
+// CreateChatappMigrationInitiate puts CountryCode+MobileNumber into the space as MIGRATING.
+// A number migrates into one space at a time; it may come from a space where it is
+// CONNECTED, which it leaves when it registers here.
+func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, p Params) (*InitiateData, error) {
+	if err := requirePresent(p, "CustSpaceId", "CountryCode", "MobileNumber"); err != nil {
+		return nil, err
+	}
+	phone, err := joinPhoneNumber(p.Get("CountryCode"), p.Get("MobileNumber"))
+	if err != nil {
+		return nil, err
+	}
+	space, err := s.ownSpace(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var txn *camsd.NumberTxn
+	err = s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
+		txn = tx
+		mine := tx.Record(space.CustSpaceID)
+		for _, r := range tx.Records {
+			if r.CustSpaceID != space.CustSpaceID && r.Status == camsd.StatusMigrating {
+				return camsd.Errorf(camsd.CodePhoneNumberAlreadyExists, "The phone number %s is being migrated into another space.", phone)
+			}
+		}
+		detail := "MIGRATING, new in the space"
+		switch {
+		case mine == nil:
+			tx.Records = append(tx.Records, camsd.PhoneNumber{
+				CustSpaceID: space.CustSpaceID, Number: phone, Status: camsd.StatusMigrating, InitiatedAt: now,
+			})
+			mine = &tx.Records[len(tx.Records)-1]
+		case mine.Status == camsd.StatusMigrating:
+			return nil // asked again: the same migration, the same id
+		case mine.Status == camsd.StatusConnected:
+			return camsd.Errorf(camsd.CodePhoneNumberAlreadyExists, "The phone number %s is already registered in space %s.", phone, space.CustSpaceID)
+		default: // MIGRATED: it left this space; it may come back.
+			detail = fmt.Sprintf("MIGRATING again, was %s", mine.Status)
+			mine.Status, mine.InitiatedAt, mine.VerifiedAt = camsd.StatusMigrating, now, time.Time{}
+		}
+		tx.Audit = append(tx.Audit, c.audit(now, "CreateChatappMigrationInitiate", space.CustSpaceID, phone, camsd.CodeOK, detail))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// A record added without an id has the store's new one by now.
+	id := txn.Record(space.CustSpaceID).ID
+	return &InitiateData{PhoneNumber: phone, Id: id, Status: string(camsd.StatusMigrating)}, nil
+}
+
+// GetPhoneNumberVerificationStatus tells whether the number's verification in the space is
+// valid, has expired, or was never made (or ended when the number left the space).
+func (s *Service) GetPhoneNumberVerificationStatus(ctx context.Context, c Caller, p Params) (*StatusData, error) {
+	if err := requirePresent(p, "CustSpaceId", "PhoneNumber"); err != nil {
+		return nil, err
+	}
+	phone := p.Get("PhoneNumber")
+	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
+		return nil, err
+	}
+	space, err := s.ownSpace(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	num, err := s.number(ctx, space.CustSpaceID, phone)
+	if err != nil {
+		return nil, err
+	}
+	return &StatusData{PhoneNumber: phone, Id: num.ID, CodeVerificationStatus: s.verification(num, s.now())}, nil
+}
+
+// verification is the number's code verification status at now.
+func (s *Service) verification(n *camsd.PhoneNumber, now time.Time) string {
+	switch {
+	case n.VerifiedAt.IsZero():
+		return NotVerified
+	case now.Before(n.VerifiedAt.Add(s.validity())):
+		return Verified
+	default:
+		return Expired
+	}
+}
+
+// ChatappMigrationVerified checks VerifyCode against the latest code sent to the number.
+// Refusals in order: PhoneNumber.NotFound, PhoneNumber.NotMigrating, VerifyCode.NotFound
+// (none sent in this migration, or already used), VerifyCode.AttemptsExceeded,
+// VerifyCode.Expired, VerifyCode.Invalid. A wrong value counts as a try, the one that
+// reaches the limit included (it still answers Invalid); a new code starts the count again.
+func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Params) (*NumberData, error) {
+	if err := requirePresent(p, "CustSpaceId", "PhoneNumber", "VerifyCode"); err != nil {
+		return nil, err
+	}
+	phone, given := p.Get("PhoneNumber"), p.Get("VerifyCode")
+	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
+		return nil, err
+	}
+	if !sixDigits(given) {
+		return nil, camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifyCode\" is not valid: a verification code is 6 digits.")
+	}
+	space, err := s.ownSpace(ctx, c, p)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	max := s.maxAttempts()
+	var data *NumberData
+	var wrong error // a refusal that is also a change: the try is counted
+	err = s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
+		mine := tx.Record(space.CustSpaceID)
+		if mine == nil {
+			return notFound(phone, space.CustSpaceID)
+		}
+		if mine.Status != camsd.StatusMigrating {
+			return notMigrating(phone, mine.Status)
+		}
+		code := tx.LastCode
+		if code == nil || code.SentAt.Before(mine.InitiatedAt) || !code.UsedAt.IsZero() {
+			return camsd.Errorf(camsd.CodeVerifyCodeNotFound, "No verification code is waiting to be checked for %s: request one with GetMigrationVerifyCode.", phone)
+		}
+		if code.Attempts >= max {
+			return camsd.Errorf(camsd.CodeVerifyCodeAttemptsExceeded, "The verification code for %s was entered wrong %d times; request a new one.", phone, code.Attempts)
+		}
+		if !now.Before(code.ExpiresAt) {
+			return camsd.Errorf(camsd.CodeVerifyCodeExpired, "The verification code for %s expired at %s; request a new one.", phone, code.ExpiresAt.Format(time.RFC3339))
+		}
+		if subtle.ConstantTimeCompare([]byte(given), []byte(code.Code)) != 1 {
+			code.Attempts++
+			wrong = camsd.Errorf(camsd.CodeVerifyCodeInvalid, "The verification code is incorrect (%d of %d tries used).", code.Attempts, max)
+			tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space.CustSpaceID, phone, camsd.CodeVerifyCodeInvalid,
+				fmt.Sprintf("wrong code, try %d of %d", code.Attempts, max)))
+			return nil
+		}
+		code.UsedAt = now
+		mine.VerifiedAt = now
+		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space.CustSpaceID, phone, camsd.CodeOK,
+			"VERIFIED until "+now.Add(s.validity()).Format(time.RFC3339)))
+		data = &NumberData{PhoneNumber: phone, Id: mine.ID}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if wrong != nil {
+		return nil, wrong
+	}
+	return data, nil
+}
+
+// ChatappMigrationRegister registers a verified number on the space's WABA: it becomes
+// CONNECTED here, and leaves (MIGRATED) any other space where it was CONNECTED. Registering
+// again while the verification is valid is allowed, RegisterLimit times per RegisterWindow
+// per number. Refusals in order: PhoneNumber.NotFound, PhoneNumber.NotVerified,
+// PhoneNumber.RegisterTooFrequent.
+func (s *Service) ChatappMigrationRegister(ctx context.Context, c Caller, p Params) error {
+	if err := requirePresent(p, "CustSpaceId", "PhoneNumber"); err != nil {
+		return err
+	}
+	phone := p.Get("PhoneNumber")
+	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
+		return err
+	}
+	space, err := s.ownSpace(ctx, c, p)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	limit, window := s.registerLimit()
+	// A registration counts while now is before it plus the window.
+	since := now.Add(-window + time.Nanosecond)
+	return s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, since, func(tx *camsd.NumberTxn) error {
+		mine := tx.Record(space.CustSpaceID)
+		if mine == nil {
+			return notFound(phone, space.CustSpaceID)
+		}
+		if mine.Status == camsd.StatusMigrated || s.verification(mine, now) != Verified {
+			return camsd.Errorf(camsd.CodePhoneNumberNotVerified, "The phone number %s has no valid verification in space %s: verify a code first.", phone, space.CustSpaceID)
+		}
+		if len(tx.Registrations) >= limit {
+			e := camsd.Errorf(camsd.CodePhoneNumberRegisterTooFreq, "The phone number %s was registered %d times in the last %s.", phone, len(tx.Registrations), window)
+			e.RetryAfter = tx.Registrations[len(tx.Registrations)-limit].Add(window).Sub(now)
+			return e
+		}
+		detail := "CONNECTED"
+		if mine.Status == camsd.StatusConnected {
+			detail = "CONNECTED, registered again"
+		}
+		for i := range tx.Records {
+			r := &tx.Records[i]
+			if r.CustSpaceID != space.CustSpaceID && r.Status == camsd.StatusConnected {
+				r.Status, r.VerifiedAt = camsd.StatusMigrated, time.Time{}
+				detail += "; moved out of " + r.CustSpaceID
+				tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationRegister", r.CustSpaceID, phone, camsd.CodeOK,
+					"MIGRATED to "+space.CustSpaceID))
+			}
+		}
+		mine.Status = camsd.StatusConnected
+		tx.Register = now
+		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationRegister", space.CustSpaceID, phone, camsd.CodeOK, detail))
+		return nil
+	})
+}
