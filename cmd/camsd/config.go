@@ -18,6 +18,8 @@ type ServeConfig struct {
 	QPS            int
 	ResendInterval time.Duration
 	CodeTTL        time.Duration
+	Validity       time.Duration
+	MaxAttempts    int
 	MaxSkew        time.Duration
 	MaxNonces      int
 	SimRetention   int
@@ -32,6 +34,8 @@ func DefaultServeConfig() ServeConfig {
 		QPS:            10,
 		ResendInterval: 60 * time.Second,
 		CodeTTL:        10 * time.Minute,
+		Validity:       14 * 24 * time.Hour,
+		MaxAttempts:    5,
 		MaxSkew:        15 * time.Minute,
 		MaxNonces:      1_000_000,
 		SimRetention:   1000,
@@ -50,6 +54,8 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.QPS, "qps", c.QPS, "calls per second per account per action")
 	fs.DurationVar(&c.ResendInterval, "resend-interval", c.ResendInterval, "minimum time between two codes for a number (0 turns it off)")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", c.CodeTTL, "how long a verification code stays valid")
+	fs.DurationVar(&c.Validity, "verification-validity", c.Validity, "how long a verified number may register")
+	fs.IntVar(&c.MaxAttempts, "max-check-attempts", c.MaxAttempts, "wrong tries that kill a verification code")
 	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "how far a request's timestamp may be from the server's clock")
 	fs.IntVar(&c.MaxNonces, "max-nonces", c.MaxNonces, "live signature nonces kept per AccessKey; beyond it calls are refused")
 	fs.IntVar(&c.SimRetention, "sim-retention", c.SimRetention, "messages the simulator keeps")
@@ -103,6 +109,10 @@ func (c ServeConfig) validate() error {
 		return &invalidValue{"resend-interval", "must not be negative"}
 	case c.CodeTTL <= 0:
 		return &invalidValue{"code-ttl", "must be positive"}
+	case c.Validity <= 0:
+		return &invalidValue{"verification-validity", "must be positive"}
+	case c.MaxAttempts < 1:
+		return &invalidValue{"max-check-attempts", "must be at least 1"}
 	case c.MaxSkew <= 0:
 		return &invalidValue{"max-skew", "must be positive"}
 	case c.MaxNonces < 1:

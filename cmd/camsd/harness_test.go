@@ -25,6 +25,8 @@ const (
 	opsSecret   = "acmeOpsSecret00000000000001"
 	readKey     = "LTAI5tAcmeRead00000001"
 	readSecret  = "acmeReadSecret0000000000001"
+	getKey      = "LTAI5tAcmeGet000000001" // RAM user allowed cams:Get* only
+	getSecret   = "acmeGetSecret00000000000001"
 	blockKey    = "LTAI5tAcmeBlock0000001"
 	blockSecret = "acmeBlockSecret000000000001"
 	otherKey    = "LTAI5tOtherRoot0000001"

@@ -107,6 +107,9 @@ func (m *Main) Open(ctx context.Context) error {
 			Now:            now,
 			CodeTTL:        m.Config.CodeTTL,
 			ResendInterval: m.Config.ResendInterval,
+
+			VerificationValidity: m.Config.Validity,
+			MaxCheckAttempts:     m.Config.MaxAttempts,
 		},
 		Sim:    sim.Handler(m.DB),
 		QPS:    m.Config.QPS,
