@@ -96,3 +96,15 @@ type Outbox interface {
 	// not empty, at most limit (limit <= 0: all).
 	Messages(ctx context.Context, phoneNumber string, limit int) ([]Message, error)
 }
+
+// TenantAdmin is what the admin API needs of a store beyond Store: creating and changing
+// tenants goes through ApplySeed, numbers through ChangeNumber.
+type TenantAdmin interface {
+	// Tenants returns every account, or only uid's when uid is not empty, with everything it
+	// owns (keys with their secrets, users with policies, spaces with numbers), ordered by
+	// uid, key id, user name and space id, numbers by number.
+	Tenants(ctx context.Context, uid string) (*Seed, error)
+
+	// DeleteKey deletes the AccessKey. Returns ErrNotFound.
+	DeleteKey(ctx context.Context, accessKeyID string) error
+}

@@ -379,3 +379,7 @@ func TestDB_tenantCache(t *testing.T) {
 		}
 	})
 }
+
+func TestDB_Admin(t *testing.T) {
+	storetest.RunAdmin(t, func(t *testing.T) storetest.AdminStore { return openTemp(t, nil) })
+}
