@@ -34,6 +34,11 @@ var doors = map[string]struct {
 	"seed":                   {inside: []string{"", "ram"}, outside: []string{"github.com/goccy/go-yaml"}},
 	"storetest":              {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
 	"examples/getverifycode": {outside: []string{"github.com/alibabacloud-go/"}},
+	"admin":                  {inside: []string{"", "ram", "migration"}},
+	"graph":                  {inside: []string{""}},
+	"redisstore":             {inside: []string{"", "ratelimit"}, outside: []string{"github.com/redis/go-redis/v9"}},
+	"limitertest":            {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
+	"postgres":               {inside: []string{""}, outside: []string{"github.com/jackc/pgx/v5"}},
 }
 
 // TestDoors keeps the doors between packages shut: the root imports only the standard

@@ -65,7 +65,6 @@ func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, 
 			tx.Records = append(tx.Records, camsd.PhoneNumber{
 				CustSpaceID: space.CustSpaceID, Number: phone, Status: camsd.StatusMigrating, InitiatedAt: now,
 			})
-			mine = &tx.Records[len(tx.Records)-1]
 		case mine.Status == camsd.StatusMigrating:
 			return nil // asked again: the same migration, the same id
 		case mine.Status == camsd.StatusConnected:
