@@ -24,6 +24,9 @@ type ServeConfig struct {
 	MaxNonces      int
 	SimRetention   int
 	LogFormat      string
+
+	AdminListen string
+	AdminToken  string // from CAMSD_ADMIN_TOKEN only, never a flag; empty: no admin API
 }
 
 // DefaultServeConfig is what `camsd serve` runs with when nothing is set.
@@ -40,6 +43,7 @@ func DefaultServeConfig() ServeConfig {
 		MaxNonces:      1_000_000,
 		SimRetention:   1000,
 		LogFormat:      "json",
+		AdminListen:    "127.0.0.1:8081",
 	}
 }
 
@@ -60,6 +64,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxNonces, "max-nonces", c.MaxNonces, "live signature nonces kept per AccessKey; beyond it calls are refused")
 	fs.IntVar(&c.SimRetention, "sim-retention", c.SimRetention, "messages the simulator keeps")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
+	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "address of the admin API (served only when CAMSD_ADMIN_TOKEN is set)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -85,6 +90,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	if err != nil {
 		return c, err
 	}
+	c.AdminToken = getenv("CAMSD_ADMIN_TOKEN")
 	if err := c.validate(); err != nil {
 		// A user who set only the variable must not be sent looking for a flag.
 		var iv *invalidValue

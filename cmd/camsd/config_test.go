@@ -35,6 +35,7 @@ func TestLoadServeConfig(t *testing.T) {
 		MaxNonces:      1_000_000,
 		SimRetention:   1000,
 		LogFormat:      "json",
+		AdminListen:    "127.0.0.1:8081",
 	}
 	with := func(change func(c *ServeConfig)) ServeConfig { c := defaults; change(&c); return c }
 	for _, tc := range []struct {
@@ -57,6 +58,8 @@ func TestLoadServeConfig(t *testing.T) {
 			"CAMSD_MAX_NONCES", "7",
 			"CAMSD_SIM_RETENTION", "3",
 			"CAMSD_LOG_FORMAT", "text",
+			"CAMSD_ADMIN_LISTEN", "127.0.0.1:9998",
+			"CAMSD_ADMIN_TOKEN", "t0ken",
 		), ServeConfig{
 			Listen:         "127.0.0.1:9999",
 			DataDir:        "/var/lib/camsd",
@@ -70,6 +73,8 @@ func TestLoadServeConfig(t *testing.T) {
 			MaxNonces:      7,
 			SimRetention:   3,
 			LogFormat:      "text",
+			AdminListen:    "127.0.0.1:9998",
+			AdminToken:     "t0ken",
 		}},
 		{"a flag beats the environment", []string{"--qps", "7", "--listen", "127.0.0.1:0"},
 			env("CAMSD_QPS", "25", "CAMSD_LISTEN", "127.0.0.1:9999", "CAMSD_CODE_TTL", "5m"),
@@ -155,7 +160,7 @@ func TestRun_badSeed(t *testing.T) {
 			cancel()
 			var stdout, stderr bytes.Buffer
 			args := []string{"serve", "--seed", file, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}
-			if code := run(ctx, args, env(), &stdout, &stderr); code == 0 {
+			if code := run(ctx, args, env(), strings.NewReader(""), &stdout, &stderr); code == 0 {
 				t.Fatalf("run = 0, want non-zero; stderr:\n%s", stderr.String())
 			}
 			if !strings.Contains(stderr.String(), file+tc.want) {

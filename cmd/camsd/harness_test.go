@@ -41,7 +41,6 @@ const (
 	notInSpace  = "8613811112222"
 	otherNumber = "6281200001234"
 	actionGetVC = "GetMigrationVerifyCode"
-	apiVersion  = "2020-06-06"
 )
 
 // testConfig is what the end-to-end tests run camsd with; tests change fields before start.
@@ -49,6 +48,7 @@ func testConfig(t *testing.T) ServeConfig {
 	t.Helper()
 	c := DefaultServeConfig()
 	c.Listen = "127.0.0.1:0"
+	c.AdminListen = "127.0.0.1:0"
 	c.DataDir = t.TempDir()
 	c.Seed = "testdata/e2e-seed.yaml"
 	return c

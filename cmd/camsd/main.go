@@ -15,17 +15,19 @@ const usage = `usage: camsd <command> [flags]
 
 commands:
   serve    run the server (camsd serve -h for flags)
+  admin    manage tenants on a running server (camsd admin -h)
+  call     call an API action, signed like the official SDK (camsd call -h)
   bench    measure the whole request path against a bare net/http handler (camsd bench -h)
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is main without the process: tests call it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "admin":
+		return runAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "call":
+		return runCall(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/acs"
+	"github.com/camsd/camsd/admin"
 	"github.com/camsd/camsd/httpapi"
 	"github.com/camsd/camsd/migration"
 	"github.com/camsd/camsd/ratelimit"
@@ -30,6 +31,9 @@ type Main struct {
 	DB   *sqlite.DB
 	URL  string // http://host:port once Open returned
 	HTTP *http.Server
+
+	AdminURL  string // http://host:port of the admin API; empty when it is off
+	AdminHTTP *http.Server
 
 	stdout, stderr io.Writer
 	logger         *slog.Logger
@@ -90,6 +94,16 @@ func (m *Main) Open(ctx context.Context) error {
 
 	limiter := ratelimit.New()
 	limiter.Now = now
+	flow := &migration.Service{
+		Store:          m.DB,
+		Provider:       &sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now},
+		Now:            now,
+		CodeTTL:        m.Config.CodeTTL,
+		ResendInterval: m.Config.ResendInterval,
+
+		VerificationValidity: m.Config.Validity,
+		MaxCheckAttempts:     m.Config.MaxAttempts,
+	}
 	srv := &httpapi.Server{
 		Auth: &acs.Authenticator{
 			Versions: map[string]bool{httpapi.Version: true},
@@ -99,22 +113,13 @@ func (m *Main) Open(ctx context.Context) error {
 			MaxSkew:  m.Config.MaxSkew,
 			Now:      now,
 		},
-		Limiter: limiter,
-		Store:   m.DB,
-		Migration: &migration.Service{
-			Store:          m.DB,
-			Provider:       &sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now},
-			Now:            now,
-			CodeTTL:        m.Config.CodeTTL,
-			ResendInterval: m.Config.ResendInterval,
-
-			VerificationValidity: m.Config.Validity,
-			MaxCheckAttempts:     m.Config.MaxAttempts,
-		},
-		Sim:    sim.Handler(m.DB),
-		QPS:    m.Config.QPS,
-		Logger: m.logger,
-		Now:    now,
+		Limiter:   limiter,
+		Store:     m.DB,
+		Migration: flow,
+		Sim:       sim.Handler(m.DB),
+		QPS:       m.Config.QPS,
+		Logger:    m.logger,
+		Now:       now,
 	}
 	m.HTTP = &http.Server{
 		Handler:           srv.Handler(),
@@ -132,12 +137,40 @@ func (m *Main) Open(ctx context.Context) error {
 		close(m.served)
 	}()
 	m.logger.Info("serving", "url", m.URL, "data_dir", m.Config.DataDir)
+	return m.openAdmin(flow)
+}
+
+// openAdmin serves the admin API on its own listener, only when a token is configured: an
+// admin API is never open with a default.
+func (m *Main) openAdmin(flow *migration.Service) error {
+	if m.Config.AdminToken == "" {
+		m.logger.Info("admin API off: CAMSD_ADMIN_TOKEN is not set")
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.AdminListen)
+	if err != nil {
+		return fmt.Errorf("admin API: %w", err)
+	}
+	m.AdminURL = "http://" + ln.Addr().String()
+	a := &admin.Server{Store: m.DB, Migration: flow, Token: m.Config.AdminToken, Logger: m.logger}
+	m.AdminHTTP = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = m.AdminHTTP.Serve(ln) }()
+	m.logger.Info("admin API serving", "url", m.AdminURL)
 	return nil
 }
 
 // Close drains in-flight requests (up to 10 s) and closes the database.
 func (m *Main) Close() error {
 	var errs []error
+	if m.AdminHTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.AdminHTTP.Shutdown(ctx))
+		cancel()
+	}
 	if m.HTTP != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.HTTP.Shutdown(ctx))
