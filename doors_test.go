@@ -35,6 +35,7 @@ var doors = map[string]struct {
 	"storetest":              {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
 	"examples/getverifycode": {outside: []string{"github.com/alibabacloud-go/"}},
 	"admin":                  {inside: []string{"", "ram", "migration"}},
+	"metrics":                {inside: []string{""}, outside: []string{"github.com/prometheus/client_golang"}},
 	"graph":                  {inside: []string{""}},
 	"redisstore":             {inside: []string{"", "ratelimit"}, outside: []string{"github.com/redis/go-redis/v9"}},
 	"limitertest":            {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},

@@ -28,7 +28,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	requestID := acs.NewRequestID()
 	rec := &logRecord{RequestID: requestID}
-	defer func() { s.logRequest(r, rec, time.Since(start)) }()
+	defer func() {
+		d := time.Since(start)
+		s.logRequest(r, rec, d)
+		if s.Observer != nil {
+			action := rec.Action
+			if !KnownAction(action) {
+				action = ""
+			}
+			s.Observer.ObserveRequest(action, rec.Code, d)
+		}
+	}()
 
 	// The call's writes share group commits and are waited for once, before any reply: an
 	// error reply too may follow a write (the nonce is recorded before flow control runs).

@@ -21,12 +21,20 @@ type Server struct {
 	Store     camsd.Store
 	Migration *migration.Service
 	Sim       http.Handler // the simulator's routes under /_sim/; nil when another provider runs
+	Metrics   http.Handler // GET /metrics; nil: not served
+	Observer  Observer     // told of every answered request; nil: nobody
 
 	QPS    int // default per-account, per-action limit
 	Logger *slog.Logger
 	Now    func() time.Time
 
 	policies policyCache
+}
+
+// Observer is told of every answered API request: its action ("" when camsd does not serve
+// it), its wire Code and how long it took.
+type Observer interface {
+	ObserveRequest(action, code string, d time.Duration)
 }
 
 // maxBody bounds what one call may send; CAMS parameters are a few hundred bytes.
@@ -40,6 +48,9 @@ func (s *Server) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	if s.Sim != nil {
 		mux.Handle("/_sim/", s.Sim)
 	}

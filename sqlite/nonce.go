@@ -75,3 +75,7 @@ func (db *DB) loadNonces(ctx context.Context) error {
 	}
 	return rows.Err()
 }
+
+// NonceCount is how many nonces the store remembers (live, and expired ones not yet pruned),
+// for metrics.
+func (db *DB) NonceCount() int { return db.nonces.len() }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -111,5 +113,32 @@ func TestAdminCLI_Errors(t *testing.T) {
 	off := testConfig(t)
 	if m := start(t, off); m.AdminURL != "" {
 		t.Errorf("admin API started without a token: %s", m.AdminURL)
+	}
+}
+
+// TestMetrics_EndToEnd: /metrics counts what the API answered.
+func TestMetrics_EndToEnd(t *testing.T) {
+	m := start(t, testConfig(t))
+	c := newClient(t, m, acmeKey, acmeSecret, "")
+	okBody(t, c, actionGetVC, verifyCodeQuery(acmeSpace, migrating, "en_US", "sms"))
+	if code, _ := errCode(t, c, actionGetVC, verifyCodeQuery(acmeSpace, migrating, "en_US", "sms")); code != "VerifyCode.SendTooFrequent" {
+		t.Fatalf("second code: %s", code)
+	}
+	resp, err := http.Get(m.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`camsd_requests_total{action="GetMigrationVerifyCode",code="OK"} 1`,
+		`camsd_requests_total{action="GetMigrationVerifyCode",code="VerifyCode.SendTooFrequent"} 1`,
+		`camsd_provider_sends_total{method="sms",outcome="sent"} 1`,
+		`camsd_request_duration_seconds_count{action="GetMigrationVerifyCode"} 2`,
+		`camsd_nonces 2`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

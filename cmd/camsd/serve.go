@@ -16,6 +16,7 @@ import (
 	"github.com/camsd/camsd/acs"
 	"github.com/camsd/camsd/admin"
 	"github.com/camsd/camsd/httpapi"
+	"github.com/camsd/camsd/metrics"
 	"github.com/camsd/camsd/migration"
 	"github.com/camsd/camsd/ratelimit"
 	"github.com/camsd/camsd/seed"
@@ -31,6 +32,8 @@ type Main struct {
 	DB   *sqlite.DB
 	URL  string // http://host:port once Open returned
 	HTTP *http.Server
+
+	Metrics *metrics.Metrics
 
 	AdminURL  string // http://host:port of the admin API; empty when it is off
 	AdminHTTP *http.Server
@@ -94,9 +97,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 	limiter := ratelimit.New()
 	limiter.Now = now
+	m.Metrics = metrics.New()
+	m.Metrics.Gauge("camsd_nonces", "Signature nonces the nonce store remembers.", func() float64 { return float64(m.DB.NonceCount()) })
 	flow := &migration.Service{
 		Store:          m.DB,
-		Provider:       &sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now},
+		Provider:       m.Metrics.Provider(&sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now}),
 		Now:            now,
 		CodeTTL:        m.Config.CodeTTL,
 		ResendInterval: m.Config.ResendInterval,
@@ -117,6 +122,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Store:     m.DB,
 		Migration: flow,
 		Sim:       sim.Handler(m.DB),
+		Metrics:   m.Metrics.Handler(),
+		Observer:  m.Metrics,
 		QPS:       m.Config.QPS,
 		Logger:    m.logger,
 		Now:       now,

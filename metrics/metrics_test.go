@@ -1,0 +1,56 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/metrics"
+)
+
+type provider struct{ err error }
+
+func (p provider) SendCode(context.Context, camsd.CodeMessage) error { return p.err }
+
+func scrape(t *testing.T, m *metrics.Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+func TestMetrics(t *testing.T) {
+	m := metrics.New()
+	m.ObserveRequest("GetMigrationVerifyCode", "OK", 3*time.Millisecond)
+	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", time.Millisecond)
+	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", time.Millisecond)
+	m.ObserveRequest("", "InvalidAction.NotFound", time.Millisecond)
+	ok, bad := m.Provider(provider{}), m.Provider(provider{errors.New("down")})
+	_ = ok.SendCode(context.Background(), camsd.CodeMessage{Method: "sms"})
+	_ = bad.SendCode(context.Background(), camsd.CodeMessage{Method: "voice"})
+	m.Gauge("camsd_nonces", "Nonces remembered.", func() float64 { return 42 })
+
+	out := scrape(t, m)
+	for _, want := range []string{
+		`camsd_requests_total{action="GetMigrationVerifyCode",code="OK"} 1`,
+		`camsd_requests_total{action="GetMigrationVerifyCode",code="System.LimitControl"} 2`,
+		`camsd_requests_total{action="unknown",code="InvalidAction.NotFound"} 1`,
+		`camsd_flow_control_rejections_total{action="GetMigrationVerifyCode"} 2`,
+		`camsd_request_duration_seconds_bucket{action="GetMigrationVerifyCode",le="0.005"} 3`,
+		`camsd_request_duration_seconds_count{action="GetMigrationVerifyCode"} 3`,
+		`camsd_provider_sends_total{method="sms",outcome="sent"} 1`,
+		`camsd_provider_sends_total{method="voice",outcome="failed"} 1`,
+		`camsd_nonces 42`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+}
