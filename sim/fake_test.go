@@ -11,20 +11,26 @@ import (
 var _ camsd.Outbox = (*fakeOutbox)(nil)
 
 // fakeOutbox is an in-memory Outbox that remembers the keep it was given and fails on demand.
+// Given a context with a camsd.Durability, it leaves the commit to it as sqlite does: the
+// wait it registers returns commitErr.
 type fakeOutbox struct {
-	mu      sync.Mutex
-	msgs    []camsd.Message // oldest first
-	keeps   []int           // the keep of every AddMessage
-	addErr  error
-	listErr error
+	mu        sync.Mutex
+	msgs      []camsd.Message // oldest first
+	keeps     []int           // the keep of every AddMessage
+	addErr    error
+	commitErr error
+	listErr   error
 }
 
-func (f *fakeOutbox) AddMessage(_ context.Context, m camsd.Message, keep int) error {
+func (f *fakeOutbox) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.keeps = append(f.keeps, keep)
 	if f.addErr != nil {
 		return f.addErr
+	}
+	if d := camsd.DurabilityFrom(ctx); d != nil {
+		d.Defer(func() error { return f.commitErr })
 	}
 	f.msgs = append(f.msgs, m)
 	if keep > 0 && len(f.msgs) > keep {

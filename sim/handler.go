@@ -11,15 +11,27 @@ import (
 	"github.com/camsd/camsd"
 )
 
-// MessagesPath is where Handler serves the captured messages.
-const MessagesPath = "/_sim/messages"
+// The simulator's routes. Handler serves them at these absolute paths, so it is mounted on
+// the "/_sim/" prefix as it is; the page refers to the others by relative URLs.
+const (
+	PagePath     = "/_sim/"
+	MessagesPath = "/_sim/messages"
+	EventsPath   = "/_sim/events"
+)
 
-// Handler serves GET (and HEAD) MessagesPath: the captured messages newest first, as
-// {"Messages":[...]}, only those to PhoneNumber when that query parameter is given, at most
-// Limit when that one is. Every answer, errors included, is JSON.
+// Handler serves the simulator over o without live events: the page (PagePath, with "/_sim"
+// redirected to it) and the captured messages as JSON (MessagesPath). EventsPath answers 404,
+// and the page polls the messages instead. Use LiveHandler to serve events.
 func Handler(o camsd.Outbox) http.Handler { return &handler{outbox: o} }
 
-type handler struct{ outbox camsd.Outbox }
+// LiveHandler is Handler with EventsPath served from hub: a text/event-stream of the
+// messages the Provider publishes to hub, so the page shows new messages as they are sent.
+func LiveHandler(o camsd.Outbox, hub *Hub) http.Handler { return &handler{outbox: o, hub: hub} }
+
+type handler struct {
+	outbox camsd.Outbox
+	hub    *Hub // nil: no live events
+}
 
 type messagesBody struct {
 	Messages []messageJSON
@@ -41,16 +53,33 @@ type errorBody struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != MessagesPath {
-		writeJSON(w, r, http.StatusNotFound, errorBody{"NotFound", "No such simulator resource: " + r.URL.Path})
+	var serve func(http.ResponseWriter, *http.Request)
+	getOnly := "The simulator's page accepts GET and HEAD only."
+	switch p := r.URL.Path; {
+	case p == MessagesPath:
+		serve, getOnly = h.serveMessages, "The simulator's messages accept GET and HEAD only."
+	case p == EventsPath && h.hub != nil:
+		serve, getOnly = h.serveEvents, "The simulator's events accept GET and HEAD only."
+	case p+"/" == PagePath: // "/_sim"
+		serve = redirectToPage
+	case isAsset(p):
+		serve = serveAsset
+	default:
+		writeJSON(w, r, http.StatusNotFound, errorBody{"NotFound", "No such simulator resource: " + p})
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{camsd.CodeUnsupportedHTTPMethod,
-			"The simulator's messages accept GET and HEAD only."})
+		writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{camsd.CodeUnsupportedHTTPMethod, getOnly})
 		return
 	}
+	serve(w, r)
+}
+
+// serveMessages answers GET and HEAD MessagesPath: the captured messages newest first, as
+// {"Messages":[...]}, only those to PhoneNumber when that query parameter is given, at most
+// Limit when that one is. Every answer, errors included, is JSON.
+func (h *handler) serveMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 0
 	if s := q.Get("Limit"); s != "" {
@@ -62,9 +91,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	// People paste numbers with "+", which an unencoded query turns into a space; stored
-	// numbers have neither.
-	phone := strings.TrimLeft(strings.TrimSpace(q.Get("PhoneNumber")), "+")
+	phone := phoneParam(r)
 
 	msgs, err := h.outbox.Messages(r.Context(), phone, limit)
 	if err != nil {
@@ -76,16 +103,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := messagesBody{Messages: make([]messageJSON, 0, len(msgs))} // [] rather than null
 	for _, m := range msgs {
-		body.Messages = append(body.Messages, messageJSON{
-			PhoneNumber: m.PhoneNumber,
-			Method:      m.Method,
-			Locale:      m.Locale,
-			Code:        m.Code,
-			Text:        m.Text,
-			CreatedAt:   m.CreatedAt.UTC().Format(time.RFC3339Nano),
-		})
+		body.Messages = append(body.Messages, toJSON(m))
 	}
 	writeJSON(w, r, http.StatusOK, body)
+}
+
+// phoneParam is the PhoneNumber query parameter as stored numbers are written. People paste
+// numbers with "+", which an unencoded query turns into a space; stored numbers have neither.
+func phoneParam(r *http.Request) string {
+	return strings.TrimLeft(strings.TrimSpace(r.URL.Query().Get("PhoneNumber")), "+")
+}
+
+func toJSON(m camsd.Message) messageJSON {
+	return messageJSON{
+		PhoneNumber: m.PhoneNumber,
+		Method:      m.Method,
+		Locale:      m.Locale,
+		Code:        m.Code,
+		Text:        m.Text,
+		CreatedAt:   m.CreatedAt.UTC().Format(time.RFC3339Nano),
+	}
 }
 
 // writeJSON is the one writer of this handler's answers. Content-Type is application/json

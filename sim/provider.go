@@ -24,10 +24,15 @@ type Provider struct {
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Hub, if not nil, is told of each captured message once the outbox holds it durably:
+	// the page shows it live, and can read it back from the outbox at once.
+	Hub *Hub
 }
 
 // SendCode renders m's text and records it in the outbox. The code counts as delivered once
 // the outbox has stored it durably; an outbox error means it was not, and is returned wrapped.
+// The Hub hears of the message after it is durable, and not at all if it never becomes so.
 func (p *Provider) SendCode(ctx context.Context, m camsd.CodeMessage) error {
 	msg := camsd.Message{
 		PhoneNumber: m.PhoneNumber,
@@ -37,9 +42,34 @@ func (p *Provider) SendCode(ctx context.Context, m camsd.CodeMessage) error {
 		Text:        Text(m.Locale, m.Method, m.Code),
 		CreatedAt:   p.now().UTC(),
 	}
+	if d := camsd.DurabilityFrom(ctx); d != nil && p.Hub != nil {
+		return p.captureDeferred(ctx, d, msg)
+	}
 	if err := p.Outbox.AddMessage(ctx, msg, p.keep()); err != nil {
 		return fmt.Errorf("sim: capture code message: %w", err)
 	}
+	// Without a Durability in ctx, AddMessage returned after the commit. (With one and no
+	// Hub, there is nobody to tell.)
+	p.Hub.publish(msg)
+	return nil
+}
+
+// captureDeferred records msg for a request whose writes share commits through d: the outbox
+// may return before msg is committed and leave the wait to d. The outbox gets a Durability of
+// its own instead, whose wait joins d's with the publication behind it, so the request
+// still waits once for all its commits, and the Hub hears of msg only after it committed.
+func (p *Provider) captureDeferred(ctx context.Context, d *camsd.Durability, msg camsd.Message) error {
+	actx, added := camsd.WithDurability(ctx)
+	if err := p.Outbox.AddMessage(actx, msg, p.keep()); err != nil {
+		return fmt.Errorf("sim: capture code message: %w", err)
+	}
+	d.Defer(func() error {
+		if err := added.Wait(); err != nil {
+			return err
+		}
+		p.Hub.publish(msg)
+		return nil
+	})
 	return nil
 }
 

@@ -63,6 +63,15 @@ func TestOperatorJourney(t *testing.T) {
 	if len(msgs) != 1 || !sixDigits.MatchString(msgs[0].Code) || msgs[0].Locale != "id" {
 		t.Fatalf("outbox = %+v", msgs)
 	}
+	// The page a person opens to read the code (its browser test is in package sim).
+	page, err := http.Get(m.URL + "/_sim/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("GET /_sim/: %s %s", page.Status, page.Header.Get("Content-Type"))
+	}
 	// V2 signing, and an error reply: printed on stdout, exit 1.
 	code, out, _ = cli(t, callEnv, "", "call", "GetMigrationVerifyCode", "--endpoint", m.URL, "--signature", "v2",
 		"--CustSpaceId", "cs-shop", "--PhoneNumber", "6281234567890", "--Locale", "id", "--Method", "sms")

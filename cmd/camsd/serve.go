@@ -97,11 +97,12 @@ func (m *Main) Open(ctx context.Context) error {
 
 	limiter := ratelimit.New()
 	limiter.Now = now
+	hub := &sim.Hub{} // the simulator's page hears of each captured message
 	m.Metrics = metrics.New()
 	m.Metrics.Gauge("camsd_nonces", "Signature nonces the nonce store remembers.", func() float64 { return float64(m.DB.NonceCount()) })
 	flow := &migration.Service{
 		Store:          m.DB,
-		Provider:       m.Metrics.Provider(&sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now}),
+		Provider:       m.Metrics.Provider(&sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now, Hub: hub}),
 		Now:            now,
 		CodeTTL:        m.Config.CodeTTL,
 		ResendInterval: m.Config.ResendInterval,
@@ -121,7 +122,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Limiter:   limiter,
 		Store:     m.DB,
 		Migration: flow,
-		Sim:       sim.Handler(m.DB),
+		Sim:       sim.LiveHandler(m.DB, hub),
 		Metrics:   m.Metrics.Handler(),
 		Observer:  m.Metrics,
 		QPS:       m.Config.QPS,
@@ -136,6 +137,7 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
 	}
+	m.HTTP.RegisterOnShutdown(hub.Close) // open event streams end, so Shutdown can drain
 	m.served = make(chan error, 1)
 	go func() {
 		if err := m.HTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
