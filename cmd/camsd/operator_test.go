@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -149,5 +152,44 @@ func TestMetrics_EndToEnd(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestSeed_Progress: a seed of thousands of tenants is applied in chunks with a progress
+// line after each, and every tenant is there at the end.
+func TestSeed_Progress(t *testing.T) {
+	var y strings.Builder
+	y.WriteString("accounts:\n")
+	const n = 1200
+	for i := range n {
+		fmt.Fprintf(&y, "  - uid: \"%d\"\n    name: t%d\n    access_keys: [{id: LTAI5tSeed%012d, secret: s%029d}]\n", 3000000000000000+i, i, i, i)
+	}
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(path, []byte(y.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	cfg.Seed = path
+	var logs bytes.Buffer
+	m := NewMain(cfg, io.Discard, &logs)
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	var percents []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec struct {
+			Msg     string `json:"msg"`
+			Percent int    `json:"percent"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "seeding" {
+			percents = append(percents, fmt.Sprint(rec.Percent))
+		}
+	}
+	if got := strings.Join(percents, ","); got != "41,83,100" {
+		t.Errorf("progress lines at %s%%; want 41,83,100", got)
+	}
+	if _, err := m.DB.Principal(context.Background(), fmt.Sprintf("LTAI5tSeed%012d", n-1)); err != nil {
+		t.Errorf("last tenant: %v", err)
 	}
 }

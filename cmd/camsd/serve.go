@@ -201,12 +201,30 @@ func (m *Main) applySeed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.DB.ApplySeed(ctx, s); err != nil {
-		return fmt.Errorf("apply seed %s: %w", m.Config.Seed, err)
+	// A large seed goes in chunks, with a progress line after each: applying is idempotent,
+	// so a start that stops half way finishes at the next start.
+	start, total := time.Now(), len(s.Accounts)
+	for done := 0; ; {
+		n := min(seedChunk, total-done)
+		chunk := &camsd.Seed{Accounts: s.Accounts[done : done+n]}
+		if err := m.DB.ApplySeed(ctx, chunk); err != nil {
+			return fmt.Errorf("apply seed %s: %w", m.Config.Seed, err)
+		}
+		done += n
+		if total > seedChunk {
+			m.logger.Info("seeding", "file", m.Config.Seed, "accounts_done", done, "accounts", total,
+				"percent", done*100/total, "elapsed_ms", time.Since(start).Milliseconds())
+		}
+		if done >= total {
+			break
+		}
 	}
-	m.logger.Info("seed applied", "file", m.Config.Seed, "accounts", len(s.Accounts))
+	m.logger.Info("seed applied", "file", m.Config.Seed, "accounts", total)
 	return nil
 }
+
+// seedChunk is how many accounts of a seed go in one transaction.
+const seedChunk = 500
 
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "text" {
