@@ -45,4 +45,10 @@ type Space struct {
 	CustSpaceID string
 	UID         string
 	Name        string
+
+	// WabaID is the WhatsApp Business Account the space's numbers migrate into, and Pin the
+	// 6-digit two-step verification PIN they are registered with; both are used only by
+	// the WhatsApp (Graph API) provider.
+	WabaID string
+	Pin    string
 }

@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST "+Prefix+"policies", s.attachPolicy)
 	route("GET "+Prefix+"spaces", s.listSpaces)
 	route("POST "+Prefix+"spaces", s.createSpace)
+	route("POST "+Prefix+"spaces/{id}/whatsapp", s.setWhatsApp)
 	route("GET "+Prefix+"numbers", s.listNumbers)
 	route("POST "+Prefix+"numbers", s.addNumber)
 	route("GET "+Prefix+"audit", s.listAudit)
@@ -175,6 +176,8 @@ type (
 		UID         string
 		CustSpaceId string //nolint:revive // wire name
 		Name        string
+		WabaId      string `json:",omitempty"` //nolint:revive // wire name
+		Pin         string `json:",omitempty"` // taken, never returned
 	}
 	Number struct {
 		CustSpaceId string //nolint:revive // wire name
@@ -190,9 +193,11 @@ type (
 )
 
 var (
-	uidRE   = regexp.MustCompile(`^[0-9]{1,20}$`)
-	nameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	spaceRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	uidRE    = regexp.MustCompile(`^[0-9]{1,20}$`)
+	nameRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	spaceRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	digitsRE = regexp.MustCompile(`^[0-9]{1,32}$`)
+	pinRE    = regexp.MustCompile(`^[0-9]{6}$`)
 )
 
 func checkUID(uid string) error {
@@ -461,7 +466,7 @@ func (s *Server) listSpaces(r *http.Request) (int, any, error) {
 	out := []Space{}
 	for _, a := range t.Accounts {
 		for _, sp := range a.Spaces {
-			out = append(out, Space{UID: a.UID, CustSpaceId: sp.CustSpaceID, Name: sp.Name})
+			out = append(out, Space{UID: a.UID, CustSpaceId: sp.CustSpaceID, Name: sp.Name, WabaId: sp.WabaID})
 		}
 	}
 	return http.StatusOK, map[string]any{"Spaces": out}, nil
@@ -478,6 +483,9 @@ func (s *Server) createSpace(r *http.Request) (int, any, error) {
 	if strings.TrimSpace(in.Name) == "" {
 		in.Name = in.CustSpaceId
 	}
+	if err := checkWhatsApp(in.WabaId, in.Pin); err != nil {
+		return 0, nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, err := s.account(r.Context(), in.UID)
@@ -489,12 +497,56 @@ func (s *Server) createSpace(r *http.Request) (int, any, error) {
 	} else if !errors.Is(err, camsd.ErrNotFound) {
 		return 0, nil, err
 	}
-	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: in.CustSpaceId, UID: a.UID, Name: in.Name}}
+	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: in.CustSpaceId, UID: a.UID, Name: in.Name, WabaID: in.WabaId, Pin: in.Pin}}
 	change := camsd.SeedAccount{Account: a.Account, Spaces: []camsd.SeedSpace{sp}}
 	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
 		return 0, nil, err
 	}
+	in.Pin = ""
 	return http.StatusCreated, in, nil
+}
+
+func checkWhatsApp(wabaID, pin string) error {
+	if wabaID != "" && !digitsRE.MatchString(wabaID) {
+		return invalid("WabaId %q: a WhatsApp Business Account id is digits.", wabaID)
+	}
+	if pin != "" && !pinRE.MatchString(pin) {
+		return invalid("Pin: a registration PIN is 6 digits.")
+	}
+	return nil
+}
+
+// setWhatsApp sets the space's WABA id and registration PIN (either may be left out).
+func (s *Server) setWhatsApp(r *http.Request) (int, any, error) {
+	var in struct{ WabaId, Pin string } //nolint:revive // wire names
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := checkWhatsApp(in.WabaId, in.Pin); err != nil {
+		return 0, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp, err := s.Store.Space(r.Context(), r.PathValue("id"))
+	if errors.Is(err, camsd.ErrNotFound) {
+		return 0, nil, notFound("No space %s.", r.PathValue("id"))
+	} else if err != nil {
+		return 0, nil, err
+	}
+	a, err := s.account(r.Context(), sp.UID)
+	if err != nil {
+		return 0, nil, err
+	}
+	sp.WabaID, sp.Pin = in.WabaId, in.Pin
+	change := camsd.SeedAccount{Account: a.Account, Spaces: []camsd.SeedSpace{{Space: *sp}}}
+	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+		return 0, nil, err
+	}
+	updated, err := s.Store.Space(r.Context(), sp.CustSpaceID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, Space{UID: updated.UID, CustSpaceId: updated.CustSpaceID, Name: updated.Name, WabaId: updated.WabaID}, nil
 }
 
 func (s *Server) listNumbers(r *http.Request) (int, any, error) {

@@ -182,3 +182,30 @@ func TestAdmin_Tenant(t *testing.T) {
 		t.Errorf("lists = %+v", lists)
 	}
 }
+
+func TestAdmin_SpaceWhatsApp(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.do(t, "POST", "accounts", nil, map[string]any{"UID": "1001", "Name": "acme"}, nil)
+	var created admin.Space
+	f.do(t, "POST", "spaces", nil, map[string]any{"UID": "1001", "CustSpaceId": "cs-1", "WabaId": "104996122399160", "Pin": "123456"}, &created)
+	if created.Pin != "" {
+		t.Errorf("the reply carries the PIN")
+	}
+	sp, err := f.db.Space(ctx, "cs-1")
+	if err != nil || sp.WabaID != "104996122399160" || sp.Pin != "123456" {
+		t.Fatalf("Space = %+v, %v", sp, err)
+	}
+	if e := f.fail(t, "POST", "spaces/cs-1/whatsapp", map[string]any{"Pin": "12345"}); e.Status != http.StatusBadRequest {
+		t.Errorf("5-digit PIN: %v", e)
+	}
+	f.do(t, "POST", "spaces/cs-1/whatsapp", nil, map[string]any{"Pin": "654321"}, nil)
+	if sp, _ := f.db.Space(ctx, "cs-1"); sp.Pin != "654321" || sp.WabaID != "104996122399160" {
+		t.Errorf("after setting the PIN only: %+v", sp)
+	}
+	var list struct{ Spaces []map[string]any }
+	f.do(t, "GET", "spaces", nil, nil, &list)
+	if len(list.Spaces) != 1 || list.Spaces[0]["WabaId"] != "104996122399160" || list.Spaces[0]["Pin"] != nil {
+		t.Errorf("list = %+v; want the WABA id and no PIN", list)
+	}
+}

@@ -104,6 +104,8 @@ func TestParse_errors(t *testing.T) {
 			`  - uid: "2"`,
 			`    spaces: [{cust_space_id: "9"}]`,
 		), `seed.yaml:5:30: accounts[1].spaces[0].cust_space_id: duplicate cust_space_id "9" (first at accounts[0].spaces[0].cust_space_id, line 3)`},
+		{"waba_id not digits", lines(`accounts:`, `  - uid: "1"`, `    spaces: [{cust_space_id: "9", waba_id: "w-1"}]`), `seed.yaml:3:44: accounts[0].spaces[0].waba_id: "w-1": a WhatsApp Business Account id is digits`},
+		{"pin of 4 digits", lines(`accounts:`, `  - uid: "1"`, `    spaces: [{cust_space_id: "9", pin: "1234"}]`), `seed.yaml:3:40: accounts[0].spaces[0].pin: a registration PIN is 6 digits`},
 		{"no phone_number", number(`          - {id: "1"}`), `seed.yaml:6:13: accounts[0].spaces[0].phone_numbers[0].phone_number: missing`},
 		{"null number", number(`          - ~`), `seed.yaml:6:13: accounts[0].spaces[0].phone_numbers[0].phone_number: missing`},
 		{"number with plus", number(`          - {phone_number: "+8613800001234"}`), `seed.yaml:6:28: accounts[0].spaces[0].phone_numbers[0].phone_number: "+8613800001234": want country code and number, 8 to 15 digits, no '+' or leading 0`},

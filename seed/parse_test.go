@@ -65,6 +65,8 @@ accounts:
     spaces:
       - cust_space_id: cs-1
         name: customer-a
+        waba_id: "104996122399160"
+        pin: "123456"
         phone_numbers:
           - {phone_number: "8613800001234", id: "82828893332", status: CONNECTED}
 `,
@@ -80,7 +82,7 @@ accounts:
 					{Name: "no.keys_or-policies"},
 				},
 				Spaces: []camsd.SeedSpace{{
-					Space: camsd.Space{CustSpaceID: "cs-1", UID: "1000000000000001", Name: "customer-a"},
+					Space: camsd.Space{CustSpaceID: "cs-1", UID: "1000000000000001", Name: "customer-a", WabaID: "104996122399160", Pin: "123456"},
 					PhoneNumbers: []camsd.PhoneNumber{
 						{CustSpaceID: "cs-1", Number: "8613800001234", ID: "82828893332", Status: camsd.StatusConnected},
 					},

@@ -39,6 +39,8 @@ type rawUser struct {
 type rawSpace struct {
 	CustSpaceID  text        `yaml:"cust_space_id"`
 	Name         text        `yaml:"name"`
+	WabaID       text        `yaml:"waba_id"`
+	Pin          text        `yaml:"pin"`
 	PhoneNumbers []rawNumber `yaml:"phone_numbers"`
 }
 

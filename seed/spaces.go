@@ -13,9 +13,16 @@ type activeNumber struct {
 }
 
 func (b *builder) space(r *rawSpace, path, uid string) (camsd.SeedSpace, error) {
-	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: string(r.CustSpaceID), UID: uid, Name: string(r.Name)}}
+	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: string(r.CustSpaceID), UID: uid, Name: string(r.Name),
+		WabaID: string(r.WabaID), Pin: string(r.Pin)}}
 	if p := claim(b.spaces, path+".cust_space_id", sp.CustSpaceID, identifier, "cust_space_id", "a cust_space_id is letters, digits, '.', '_' and '-'"); p != nil {
 		return sp, p
+	}
+	if sp.WabaID != "" && !digits(sp.WabaID) {
+		return sp, &problem{path: path + ".waba_id", msg: fmt.Sprintf("%q: a WhatsApp Business Account id is digits", sp.WabaID)}
+	}
+	if sp.Pin != "" && (len(sp.Pin) != 6 || !digits(sp.Pin)) {
+		return sp, &problem{path: path + ".pin", msg: "a registration PIN is 6 digits"}
 	}
 
 	numbers := make(map[string]string)

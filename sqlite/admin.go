@@ -104,10 +104,10 @@ func readTenants(ctx context.Context, tx *sql.Tx, uid string) (*camsd.Seed, erro
 		return nil, err
 	}
 	spaces := map[string]*camsd.SeedSpace{}
-	err = each(`SELECT cust_space_id, uid, name FROM spaces WHERE ?1 = '' OR uid = ?1 ORDER BY uid, cust_space_id`,
+	err = each(`SELECT cust_space_id, uid, name, waba_id, pin FROM spaces WHERE ?1 = '' OR uid = ?1 ORDER BY uid, cust_space_id`,
 		func(r *sql.Rows) error {
 			var sp camsd.Space
-			if err := r.Scan(&sp.CustSpaceID, &sp.UID, &sp.Name); err != nil {
+			if err := r.Scan(&sp.CustSpaceID, &sp.UID, &sp.Name, &sp.WabaID, &sp.Pin); err != nil {
 				return err
 			}
 			a := idx[sp.UID]

@@ -9,7 +9,8 @@ import (
 
 // ApplySeed makes the database hold what the seed declares, in one transaction: it creates
 // what is missing; updates accounts (name, subscription, QPS), keys (secret, status, owner) and
-// replaces each user's policy list; it leaves existing spaces, numbers (status and id) and all
+// replaces each user's policy list; sets a space's WABA id and PIN when the seed gives them;
+// it leaves existing spaces' owner and name, numbers (status and id) and all
 // codes as they are, because those change through the API and the seed must not undo that.
 // Nothing that the seed no longer names is deleted. Validating the seed is the parser's job.
 // It returns once committed, Durability or not.
@@ -45,9 +46,11 @@ func applyAccount(tx *wtx, a *camsd.SeedAccount) error {
 	}
 	for _, sp := range a.Spaces {
 		if _, err := tx.exec(`
-			INSERT INTO spaces (cust_space_id, uid, name) VALUES (?, ?, ?)
-			ON CONFLICT (cust_space_id) DO NOTHING`,
-			sp.CustSpaceID, a.UID, sp.Name); err != nil {
+			INSERT INTO spaces (cust_space_id, uid, name, waba_id, pin) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (cust_space_id) DO UPDATE SET
+				waba_id = CASE WHEN excluded.waba_id <> '' THEN excluded.waba_id ELSE spaces.waba_id END,
+				pin     = CASE WHEN excluded.pin <> '' THEN excluded.pin ELSE spaces.pin END`,
+			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, sp.Pin); err != nil {
 			return err
 		}
 		for _, n := range sp.PhoneNumbers {

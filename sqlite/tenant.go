@@ -80,8 +80,8 @@ func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Pri
 func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, error) {
 	s, err := cached(&db.tenants, &db.tenants.spaces, custSpaceID, func() (string, camsd.Space, error) {
 		s := camsd.Space{CustSpaceID: strings.Clone(custSpaceID)}
-		err := db.get(ctx, `SELECT uid, name FROM spaces WHERE cust_space_id = ?`,
-			[]any{custSpaceID}, &s.UID, &s.Name)
+		err := db.get(ctx, `SELECT uid, name, waba_id, pin FROM spaces WHERE cust_space_id = ?`,
+			[]any{custSpaceID}, &s.UID, &s.Name, &s.WabaID, &s.Pin)
 		return s.CustSpaceID, s, err
 	})
 	if err != nil {

@@ -29,7 +29,8 @@ is read from CAMSD_ADMIN_TOKEN, as the server reads it.
   user create --uid UID --name NAME
   user list [--uid UID]
   policy attach --uid UID --user NAME --document FILE|-
-  space create --uid UID --cust-space-id ID [--name NAME]
+  space create --uid UID --cust-space-id ID [--name NAME] [--waba-id ID] [--pin PIN]
+  space whatsapp --cust-space-id ID [--waba-id ID] [--pin PIN]   (for --provider whatsapp)
   space list [--uid UID]
   number add --cust-space-id ID --phone-number N [--id ID] [--status MIGRATING|CONNECTED]
   number list [--uid UID] [--cust-space-id ID]
@@ -68,7 +69,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	c.fs.SetOutput(stderr)
 	c.fs.BoolVar(&c.json, "json", false, "print the reply as JSON")
 	c.fs.BoolVar(&c.subscribed, "subscribed", false, "the account has activated CAMS")
-	for _, name := range []string{"uid", "name", "qps", "user", "id", "document", "cust-space-id", "phone-number", "status", "limit"} {
+	for _, name := range []string{"uid", "name", "qps", "user", "id", "document", "cust-space-id", "phone-number", "status", "limit", "waba-id", "pin"} {
 		c.v[name] = c.fs.String(name, "", "")
 	}
 	if err := c.fs.Parse(top.Args()[2:]); err != nil {
@@ -191,7 +192,12 @@ func (c *adminCmd) run(ctx context.Context, cl *admin.Client, stdin io.Reader, s
 		if err = c.need("uid", "cust-space-id"); err != nil {
 			return err
 		}
-		err = do("POST", "spaces", nil, admin.Space{UID: c.s("uid"), CustSpaceId: c.s("cust-space-id"), Name: c.s("name")})
+		err = do("POST", "spaces", nil, admin.Space{UID: c.s("uid"), CustSpaceId: c.s("cust-space-id"), Name: c.s("name"), WabaId: c.s("waba-id"), Pin: c.s("pin")})
+	case "space whatsapp":
+		if err = c.need("cust-space-id"); err != nil {
+			return err
+		}
+		err = do("POST", "spaces/"+url.PathEscape(c.s("cust-space-id"))+"/whatsapp", nil, map[string]string{"WabaId": c.s("waba-id"), "Pin": c.s("pin")})
 	case "space list":
 		err = do("GET", "spaces", byUID(), nil)
 	case "number add":
@@ -261,7 +267,7 @@ func printTable(w io.Writer, reply json.RawMessage) error {
 }
 
 // columns orders a table's columns: the names people look for first, the rest after.
-var columns = []string{"At", "Action", "UID", "Name", "AccessKeyId", "UserName", "CustSpaceId", "PhoneNumber", "Id", "Status", "Subscribed", "QPS", "Outcome", "AccessKeyID", "RequestID", "Detail", "Policies", "Deleted"}
+var columns = []string{"At", "Action", "UID", "Name", "AccessKeyId", "UserName", "CustSpaceId", "WabaId", "PhoneNumber", "Id", "Status", "Subscribed", "QPS", "Outcome", "AccessKeyID", "RequestID", "Detail", "Policies", "Deleted"}
 
 func printRows(w io.Writer, rows []map[string]any) error {
 	if len(rows) == 0 {
