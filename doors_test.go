@@ -37,6 +37,7 @@ var doors = map[string]struct {
 	"admin":                  {inside: []string{"", "ram", "migration"}},
 	"metrics":                {inside: []string{""}, outside: []string{"github.com/prometheus/client_golang"}},
 	"graph":                  {inside: []string{""}},
+	"graph/graphtest":        {},
 	"redisstore":             {inside: []string{"", "ratelimit"}, outside: []string{"github.com/redis/go-redis/v9"}},
 	"limitertest":            {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
 	"postgres":               {inside: []string{""}, outside: []string{"github.com/jackc/pgx/v5"}},

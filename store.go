@@ -108,3 +108,22 @@ type TenantAdmin interface {
 	// DeleteKey deletes the AccessKey. Returns ErrNotFound.
 	DeleteKey(ctx context.Context, accessKeyID string) error
 }
+
+// Upstream is the WhatsApp Business platform behind the migration flow when camsd fronts it
+// (Meta's Graph API). Without one, camsd is the whole platform: it makes the codes and the
+// simulated Provider captures them. With one, the platform makes, sends and checks the codes
+// and holds the numbers; camsd keeps its own records and rules in front of it. Errors that
+// the caller should see are *Error values (for example VerifyCode.Invalid when the platform
+// refused a code, ServiceUnavailable when it did not answer in time).
+type Upstream interface {
+	// AddNumber adds CountryCode+MobileNumber to the space's WABA for migration and returns
+	// its phone-number id.
+	AddNumber(ctx context.Context, space Space, countryCode, mobileNumber string) (string, error)
+	// RequestCode has the platform send a code to the number by method ("sms" or "voice") in
+	// locale.
+	RequestCode(ctx context.Context, phoneNumberID, method, locale string) error
+	// VerifyCode checks code with the platform.
+	VerifyCode(ctx context.Context, phoneNumberID, code string) error
+	// Register registers the number on the space's WABA with the space's PIN.
+	Register(ctx context.Context, space Space, phoneNumberID string) error
+}

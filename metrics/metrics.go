@@ -101,3 +101,24 @@ func (p *provider) SendCode(ctx context.Context, msg camsd.CodeMessage) error {
 	p.sends.WithLabelValues(msg.Method, outcome).Inc()
 	return err
 }
+
+// Upstream returns next, counting each code the platform was asked to send as a provider
+// send, like Provider does for the simulator.
+func (m *Metrics) Upstream(next camsd.Upstream) camsd.Upstream {
+	return &upstream{Upstream: next, sends: m.sends}
+}
+
+type upstream struct {
+	camsd.Upstream
+	sends *prometheus.CounterVec
+}
+
+func (u *upstream) RequestCode(ctx context.Context, phoneNumberID, method, locale string) error {
+	err := u.Upstream.RequestCode(ctx, phoneNumberID, method, locale)
+	outcome := "sent"
+	if err != nil {
+		outcome = "failed"
+	}
+	u.sends.WithLabelValues(method, outcome).Inc()
+	return err
+}

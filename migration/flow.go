@@ -51,32 +51,62 @@ func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, 
 	}
 	now := s.now()
 	var txn *camsd.NumberTxn
-	err = s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
-		txn = tx
-		mine := tx.Record(space.CustSpaceID)
-		for _, r := range tx.Records {
-			if r.CustSpaceID != space.CustSpaceID && r.Status == camsd.StatusMigrating {
-				return camsd.Errorf(camsd.CodePhoneNumberAlreadyExists, "The phone number %s is being migrated into another space.", phone)
+	// rule puts the number into the space; upstreamID, when not empty, is the platform's id.
+	rule := func(upstreamID string) func(tx *camsd.NumberTxn) error {
+		return func(tx *camsd.NumberTxn) error {
+			txn = tx
+			mine := tx.Record(space.CustSpaceID)
+			for _, r := range tx.Records {
+				if r.CustSpaceID != space.CustSpaceID && r.Status == camsd.StatusMigrating {
+					return camsd.Errorf(camsd.CodePhoneNumberAlreadyExists, "The phone number %s is being migrated into another space.", phone)
+				}
+			}
+			detail := "MIGRATING, new in the space"
+			switch {
+			case mine == nil:
+				tx.Records = append(tx.Records, camsd.PhoneNumber{
+					CustSpaceID: space.CustSpaceID, Number: phone, ID: upstreamID, Status: camsd.StatusMigrating, InitiatedAt: now,
+				})
+			case mine.Status == camsd.StatusMigrating:
+				return nil // asked again: the same migration, the same id
+			case mine.Status == camsd.StatusConnected:
+				return camsd.Errorf(camsd.CodePhoneNumberAlreadyExists, "The phone number %s is already registered in space %s.", phone, space.CustSpaceID)
+			default: // MIGRATED: it left this space; it may come back.
+				detail = fmt.Sprintf("MIGRATING again, was %s", mine.Status)
+				mine.Status, mine.InitiatedAt, mine.VerifiedAt = camsd.StatusMigrating, now, time.Time{}
+				if upstreamID != "" {
+					mine.ID = upstreamID
+				}
+			}
+			tx.Audit = append(tx.Audit, c.audit(now, "CreateChatappMigrationInitiate", space.CustSpaceID, phone, camsd.CodeOK, detail))
+			return nil
+		}
+	}
+	upstreamID := ""
+	if s.Upstream != nil {
+		// The platform is asked only for a migration that starts here, after camsd's own
+		// refusals; its phone-number id becomes the number's Id.
+		starts := false
+		err := s.peek(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
+			mine := tx.Record(space.CustSpaceID)
+			starts = mine == nil || mine.Status != camsd.StatusMigrating
+			return rule("")(tx)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if starts {
+			err := s.callUpstream(ctx, c, "CreateChatappMigrationInitiate", space.CustSpaceID, phone, "phone_numbers", func(ctx context.Context) error {
+				id, err := s.Upstream.AddNumber(ctx, *space, p.Get("CountryCode"), p.Get("MobileNumber"))
+				upstreamID = id
+				return err
+			})
+			if err != nil {
+				return nil, err
 			}
 		}
-		detail := "MIGRATING, new in the space"
-		switch {
-		case mine == nil:
-			tx.Records = append(tx.Records, camsd.PhoneNumber{
-				CustSpaceID: space.CustSpaceID, Number: phone, Status: camsd.StatusMigrating, InitiatedAt: now,
-			})
-		case mine.Status == camsd.StatusMigrating:
-			return nil // asked again: the same migration, the same id
-		case mine.Status == camsd.StatusConnected:
-			return camsd.Errorf(camsd.CodePhoneNumberAlreadyExists, "The phone number %s is already registered in space %s.", phone, space.CustSpaceID)
-		default: // MIGRATED: it left this space; it may come back.
-			detail = fmt.Sprintf("MIGRATING again, was %s", mine.Status)
-			mine.Status, mine.InitiatedAt, mine.VerifiedAt = camsd.StatusMigrating, now, time.Time{}
-		}
-		tx.Audit = append(tx.Audit, c.audit(now, "CreateChatappMigrationInitiate", space.CustSpaceID, phone, camsd.CodeOK, detail))
-		return nil
-	})
-	if err != nil {
+	}
+	if err := s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, rule(upstreamID)); err != nil {
 		return nil, err
 	}
 	// A record added without an id has the store's new one by now.
@@ -138,48 +168,96 @@ func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Para
 		return nil, err
 	}
 	now := s.now()
-	max := s.maxAttempts()
-	var data *NumberData
-	var wrong error // a refusal that is also a change: the try is counted
-	err = s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
-		mine := tx.Record(space.CustSpaceID)
-		if mine == nil {
-			return notFound(phone, space.CustSpaceID)
+	rule := func(right func(*camsd.VerifyCode) bool) (func(*camsd.NumberTxn) error, *verdict) {
+		v := &verdict{}
+		return func(tx *camsd.NumberTxn) error { return s.checkCode(tx, c, space.CustSpaceID, phone, now, right, v) }, v
+	}
+	if s.Upstream == nil {
+		change, v := rule(func(code *camsd.VerifyCode) bool {
+			return subtle.ConstantTimeCompare([]byte(given), []byte(code.Code)) == 1
+		})
+		if err := s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, change); err != nil {
+			return nil, err
 		}
-		if mine.Status != camsd.StatusMigrating {
-			return notMigrating(phone, mine.Status)
+		return v.result()
+	}
+
+	// The platform checks the code: first camsd's own refusals, then the platform's word,
+	// then the change, whose rule runs again and may still refuse (a concurrent call spent
+	// the code meanwhile).
+	var id string
+	peekRule, _ := rule(func(*camsd.VerifyCode) bool { return true })
+	err = s.peek(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
+		if err := peekRule(tx); err != nil {
+			return err
 		}
-		code := tx.LastCode
-		if code == nil || code.SentAt.Before(mine.InitiatedAt) || !code.UsedAt.IsZero() {
-			return camsd.Errorf(camsd.CodeVerifyCodeNotFound, "No verification code is waiting to be checked for %s: request one with GetMigrationVerifyCode.", phone)
-		}
-		if code.Attempts >= max {
-			return camsd.Errorf(camsd.CodeVerifyCodeAttemptsExceeded, "The verification code for %s was entered wrong %d times; request a new one.", phone, code.Attempts)
-		}
-		if !now.Before(code.ExpiresAt) {
-			return camsd.Errorf(camsd.CodeVerifyCodeExpired, "The verification code for %s expired at %s; request a new one.", phone, code.ExpiresAt.Format(time.RFC3339))
-		}
-		if subtle.ConstantTimeCompare([]byte(given), []byte(code.Code)) != 1 {
-			code.Attempts++
-			wrong = camsd.Errorf(camsd.CodeVerifyCodeInvalid, "The verification code is incorrect (%d of %d tries used).", code.Attempts, max)
-			tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space.CustSpaceID, phone, camsd.CodeVerifyCodeInvalid,
-				fmt.Sprintf("wrong code, try %d of %d", code.Attempts, max)))
-			return nil
-		}
-		code.UsedAt = now
-		mine.VerifiedAt = now
-		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space.CustSpaceID, phone, camsd.CodeOK,
-			"VERIFIED until "+now.Add(s.validity()).Format(time.RFC3339)))
-		data = &NumberData{PhoneNumber: phone, Id: mine.ID}
+		id = tx.Record(space.CustSpaceID).ID
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if wrong != nil {
-		return nil, wrong
+	err = s.callUpstream(ctx, c, "ChatappMigrationVerified", space.CustSpaceID, phone, "verify_code", func(ctx context.Context) error {
+		return s.Upstream.VerifyCode(ctx, id, given)
+	})
+	if err != nil && camsd.ErrorCode(err) != camsd.CodeVerifyCodeInvalid {
+		return nil, err
 	}
-	return data, nil
+	accepted := err == nil
+	change, v := rule(func(*camsd.VerifyCode) bool { return accepted })
+	if err := s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, change); err != nil {
+		return nil, err
+	}
+	return v.result()
+}
+
+// verdict is what checkCode decided.
+type verdict struct {
+	data  *NumberData
+	wrong error // a refusal that is also a change: the try is counted
+}
+
+func (v *verdict) result() (*NumberData, error) {
+	if v.wrong != nil {
+		return nil, v.wrong
+	}
+	return v.data, nil
+}
+
+// checkCode is ChatappMigrationVerified's rule; right says whether the value given is the
+// code's.
+func (s *Service) checkCode(tx *camsd.NumberTxn, c Caller, space, phone string, now time.Time, right func(*camsd.VerifyCode) bool, v *verdict) error {
+	max := s.maxAttempts()
+	mine := tx.Record(space)
+	if mine == nil {
+		return notFound(phone, space)
+	}
+	if mine.Status != camsd.StatusMigrating {
+		return notMigrating(phone, mine.Status)
+	}
+	code := tx.LastCode
+	if code == nil || code.SentAt.Before(mine.InitiatedAt) || !code.UsedAt.IsZero() {
+		return camsd.Errorf(camsd.CodeVerifyCodeNotFound, "No verification code is waiting to be checked for %s: request one with GetMigrationVerifyCode.", phone)
+	}
+	if code.Attempts >= max {
+		return camsd.Errorf(camsd.CodeVerifyCodeAttemptsExceeded, "The verification code for %s was entered wrong %d times; request a new one.", phone, code.Attempts)
+	}
+	if !now.Before(code.ExpiresAt) {
+		return camsd.Errorf(camsd.CodeVerifyCodeExpired, "The verification code for %s expired at %s; request a new one.", phone, code.ExpiresAt.Format(time.RFC3339))
+	}
+	if !right(code) {
+		code.Attempts++
+		v.wrong = camsd.Errorf(camsd.CodeVerifyCodeInvalid, "The verification code is incorrect (%d of %d tries used).", code.Attempts, max)
+		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space, phone, camsd.CodeVerifyCodeInvalid,
+			fmt.Sprintf("wrong code, try %d of %d", code.Attempts, max)))
+		return nil
+	}
+	code.UsedAt = now
+	mine.VerifiedAt = now
+	tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space, phone, camsd.CodeOK,
+		"VERIFIED until "+now.Add(s.validity()).Format(time.RFC3339)))
+	v.data = &NumberData{PhoneNumber: phone, Id: mine.ID}
+	return nil
 }
 
 // ChatappMigrationRegister registers a verified number on the space's WABA: it becomes
@@ -203,7 +281,7 @@ func (s *Service) ChatappMigrationRegister(ctx context.Context, c Caller, p Para
 	limit, window := s.registerLimit()
 	// A registration counts while now is before it plus the window.
 	since := now.Add(-window + time.Nanosecond)
-	return s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, since, func(tx *camsd.NumberTxn) error {
+	rule := func(tx *camsd.NumberTxn) error {
 		mine := tx.Record(space.CustSpaceID)
 		if mine == nil {
 			return notFound(phone, space.CustSpaceID)
@@ -233,5 +311,25 @@ func (s *Service) ChatappMigrationRegister(ctx context.Context, c Caller, p Para
 		tx.Register = now
 		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationRegister", space.CustSpaceID, phone, camsd.CodeOK, detail))
 		return nil
-	})
+	}
+	if s.Upstream != nil {
+		var id string
+		err := s.peek(ctx, space.CustSpaceID, phone, since, func(tx *camsd.NumberTxn) error {
+			if err := rule(tx); err != nil {
+				return err
+			}
+			id = tx.Record(space.CustSpaceID).ID
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = s.callUpstream(ctx, c, "ChatappMigrationRegister", space.CustSpaceID, phone, "register", func(ctx context.Context) error {
+			return s.Upstream.Register(ctx, *space, id)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, since, rule)
 }

@@ -11,7 +11,12 @@ import (
 // Service runs the migration actions for an authenticated caller.
 type Service struct {
 	Store    camsd.Store
-	Provider camsd.Provider
+	Provider camsd.Provider // delivers the codes camsd makes; unused with an Upstream
+
+	// Upstream, when set, is the platform that holds the numbers and makes, sends and checks
+	// the codes (WhatsApp's Graph API); each action calls it after camsd's own checks pass
+	// and changes state only once it accepted.
+	Upstream camsd.Upstream
 
 	Now  func() time.Time // default time.Now
 	Rand io.Reader        // default crypto/rand.Reader; codes must be unpredictable

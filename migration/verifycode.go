@@ -50,9 +50,11 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 		return nil, notMigrating(phone, num.Status)
 	}
 
-	code, err := s.newCode()
-	if err != nil {
-		return nil, err
+	code := "" // with an Upstream the platform makes the code, and camsd never sees it
+	if s.Upstream == nil {
+		if code, err = s.newCode(); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now()
 	vc := camsd.VerifyCode{
@@ -73,10 +75,26 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 		return nil, fmt.Errorf("record code: %w", err)
 	}
 
-	msg := camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code}
-	if err := s.Provider.SendCode(ctx, msg); err != nil {
+	send := func(ctx context.Context) error {
+		return s.Provider.SendCode(ctx, camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code})
+	}
+	if s.Upstream != nil {
+		send = func(ctx context.Context) error {
+			// The pending record is durable before the platform is asked, so a crash while
+			// it is being asked leaves a trace.
+			if err := camsd.DurabilityFrom(ctx).Wait(); err != nil {
+				return err
+			}
+			return s.Upstream.RequestCode(ctx, num.ID, method, locale)
+		}
+	}
+	if err := send(ctx); err != nil {
 		// A failed send must not hold the number to the resend interval, nor be checkable.
 		_ = s.Store.SetCodeStatus(context.WithoutCancel(ctx), space.CustSpaceID, phone, now, camsd.DeliveryFailed)
+		var wire *camsd.Error
+		if errors.As(err, &wire) {
+			return nil, wire // the platform's refusal, as the caller should see it
+		}
 		return nil, fmt.Errorf("send code: %w", err)
 	}
 	if err := s.Store.SetCodeStatus(context.WithoutCancel(ctx), space.CustSpaceID, phone, now, camsd.DeliverySent); err != nil {

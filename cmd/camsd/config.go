@@ -27,6 +27,12 @@ type ServeConfig struct {
 
 	AdminListen string
 	AdminToken  string // from CAMSD_ADMIN_TOKEN only, never a flag; empty: no admin API
+
+	Provider     string // sim or whatsapp
+	GraphURL     string
+	GraphVersion string
+	GraphTimeout time.Duration
+	GraphToken   string // from CAMSD_GRAPH_TOKEN only, never a flag, never logged
 }
 
 // DefaultServeConfig is what `camsd serve` runs with when nothing is set.
@@ -44,6 +50,10 @@ func DefaultServeConfig() ServeConfig {
 		SimRetention:   1000,
 		LogFormat:      "json",
 		AdminListen:    "127.0.0.1:8081",
+		Provider:       "sim",
+		GraphURL:       "https://graph.facebook.com",
+		GraphVersion:   "v21.0",
+		GraphTimeout:   5 * time.Second,
 	}
 }
 
@@ -64,6 +74,10 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.IntVar(&c.MaxNonces, "max-nonces", c.MaxNonces, "live signature nonces kept per AccessKey; beyond it calls are refused")
 	fs.IntVar(&c.SimRetention, "sim-retention", c.SimRetention, "messages the simulator keeps")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
+	fs.StringVar(&c.Provider, "provider", c.Provider, "who sends codes: sim (captured, /_sim/) or whatsapp (Meta's Graph API, token in CAMSD_GRAPH_TOKEN)")
+	fs.StringVar(&c.GraphURL, "graph-url", c.GraphURL, "Graph API base URL (--provider whatsapp)")
+	fs.StringVar(&c.GraphVersion, "graph-version", c.GraphVersion, "Graph API version (--provider whatsapp)")
+	fs.DurationVar(&c.GraphTimeout, "graph-timeout", c.GraphTimeout, "deadline of one Graph API call, retries included (--provider whatsapp)")
 	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "address of the admin API (served only when CAMSD_ADMIN_TOKEN is set)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -91,6 +105,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		return c, err
 	}
 	c.AdminToken = getenv("CAMSD_ADMIN_TOKEN")
+	c.GraphToken = getenv("CAMSD_GRAPH_TOKEN")
 	if err := c.validate(); err != nil {
 		// A user who set only the variable must not be sent looking for a flag.
 		var iv *invalidValue
@@ -127,6 +142,12 @@ func (c ServeConfig) validate() error {
 		return &invalidValue{"sim-retention", "must be at least 1"}
 	case c.LogFormat != "json" && c.LogFormat != "text":
 		return &invalidValue{"log-format", "must be json or text"}
+	case c.Provider != "sim" && c.Provider != "whatsapp":
+		return &invalidValue{"provider", "must be sim or whatsapp"}
+	case c.Provider == "whatsapp" && c.GraphToken == "":
+		return &invalidValue{"provider", "whatsapp needs the Graph API access token in CAMSD_GRAPH_TOKEN"}
+	case c.GraphTimeout <= 0:
+		return &invalidValue{"graph-timeout", "must be positive"}
 	}
 	return nil
 }

@@ -36,6 +36,10 @@ func TestLoadServeConfig(t *testing.T) {
 		SimRetention:   1000,
 		LogFormat:      "json",
 		AdminListen:    "127.0.0.1:8081",
+		Provider:       "sim",
+		GraphURL:       "https://graph.facebook.com",
+		GraphVersion:   "v21.0",
+		GraphTimeout:   5 * time.Second,
 	}
 	with := func(change func(c *ServeConfig)) ServeConfig { c := defaults; change(&c); return c }
 	for _, tc := range []struct {
@@ -60,6 +64,11 @@ func TestLoadServeConfig(t *testing.T) {
 			"CAMSD_LOG_FORMAT", "text",
 			"CAMSD_ADMIN_LISTEN", "127.0.0.1:9998",
 			"CAMSD_ADMIN_TOKEN", "t0ken",
+			"CAMSD_PROVIDER", "whatsapp",
+			"CAMSD_GRAPH_URL", "http://127.0.0.1:9997",
+			"CAMSD_GRAPH_VERSION", "v20.0",
+			"CAMSD_GRAPH_TIMEOUT", "2s",
+			"CAMSD_GRAPH_TOKEN", "EAAG",
 		), ServeConfig{
 			Listen:         "127.0.0.1:9999",
 			DataDir:        "/var/lib/camsd",
@@ -75,6 +84,11 @@ func TestLoadServeConfig(t *testing.T) {
 			LogFormat:      "text",
 			AdminListen:    "127.0.0.1:9998",
 			AdminToken:     "t0ken",
+			Provider:       "whatsapp",
+			GraphURL:       "http://127.0.0.1:9997",
+			GraphVersion:   "v20.0",
+			GraphTimeout:   2 * time.Second,
+			GraphToken:     "EAAG",
 		}},
 		{"a flag beats the environment", []string{"--qps", "7", "--listen", "127.0.0.1:0"},
 			env("CAMSD_QPS", "25", "CAMSD_LISTEN", "127.0.0.1:9999", "CAMSD_CODE_TTL", "5m"),
@@ -113,6 +127,8 @@ func TestLoadServeConfig_errors(t *testing.T) {
 		{"negative duration", nil, env("CAMSD_RESEND_INTERVAL", "-1s"), `CAMSD_RESEND_INTERVAL="-1s": --resend-interval must not be negative`},
 		{"unknown log format", nil, env("CAMSD_LOG_FORMAT", "xml"), `CAMSD_LOG_FORMAT="xml": --log-format must be json or text`},
 		{"flag out of range", []string{"--qps", "0"}, env(), "--qps must be at least 1"},
+		{"unknown provider", []string{"--provider", "sms"}, env(), "--provider must be sim or whatsapp"},
+		{"whatsapp without a token", []string{"--provider", "whatsapp"}, env(), "CAMSD_GRAPH_TOKEN"},
 		{"no check attempts", []string{"--max-check-attempts", "0"}, env(), "--max-check-attempts must be at least 1"},
 		{"zero validity", nil, env("CAMSD_VERIFICATION_VALIDITY", "0s"), `CAMSD_VERIFICATION_VALIDITY="0s": --verification-validity must be positive`},
 		{"unknown flag", []string{"--qsp", "3"}, env(), "-qsp"},

@@ -15,6 +15,7 @@ import (
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/acs"
 	"github.com/camsd/camsd/admin"
+	"github.com/camsd/camsd/graph"
 	"github.com/camsd/camsd/httpapi"
 	"github.com/camsd/camsd/metrics"
 	"github.com/camsd/camsd/migration"
@@ -103,6 +104,7 @@ func (m *Main) Open(ctx context.Context) error {
 	flow := &migration.Service{
 		Store:          m.DB,
 		Provider:       m.Metrics.Provider(&sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now, Hub: hub}),
+		Upstream:       m.upstream(),
 		Now:            now,
 		CodeTTL:        m.Config.CodeTTL,
 		ResendInterval: m.Config.ResendInterval,
@@ -122,7 +124,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Limiter:   limiter,
 		Store:     m.DB,
 		Migration: flow,
-		Sim:       sim.LiveHandler(m.DB, hub),
+		Sim:       m.simHandler(hub),
 		Metrics:   m.Metrics.Handler(),
 		Observer:  m.Metrics,
 		QPS:       m.Config.QPS,
@@ -147,6 +149,43 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	m.logger.Info("serving", "url", m.URL, "data_dir", m.Config.DataDir)
 	return m.openAdmin(flow)
+}
+
+// upstream is the platform behind the flow: nil for the simulator, the Graph API for
+// --provider whatsapp (its counters are exported as metrics).
+func (m *Main) upstream() camsd.Upstream {
+	if m.Config.Provider != "whatsapp" {
+		return nil
+	}
+	c := &graph.Client{
+		BaseURL: m.Config.GraphURL,
+		Version: m.Config.GraphVersion,
+		Token:   m.Config.GraphToken,
+		Timeout: m.Config.GraphTimeout,
+	}
+	stat := func(f func(graph.Stats) int64) func() float64 {
+		return func() float64 { return float64(f(c.Stats())) }
+	}
+	m.Metrics.Counter("camsd_graph_attempts_total", "Requests sent to the Graph API, retries included.", stat(func(s graph.Stats) int64 { return s.Attempts }))
+	m.Metrics.Counter("camsd_graph_retries_total", "Graph API requests that were retries.", stat(func(s graph.Stats) int64 { return s.Retries }))
+	m.Metrics.Counter("camsd_graph_failures_total", "Graph API calls that failed.", stat(func(s graph.Stats) int64 { return s.Failures }))
+	m.Metrics.Counter("camsd_graph_rejected_total", "Graph API calls refused at once by the open circuit breaker.", stat(func(s graph.Stats) int64 { return s.Rejected }))
+	m.Metrics.Gauge("camsd_graph_breaker_open", "1 while the circuit breaker in front of the Graph API is open.", func() float64 {
+		if c.Stats().Breaker == graph.BreakerOpen {
+			return 1
+		}
+		return 0
+	})
+	m.logger.Info("provider: WhatsApp Graph API", "url", m.Config.GraphURL, "version", m.Config.GraphVersion, "timeout", m.Config.GraphTimeout.String())
+	return m.Metrics.Upstream(&graph.Upstream{Client: c})
+}
+
+// simHandler serves the simulator's outbox and page, only when the simulator sends codes.
+func (m *Main) simHandler(hub *sim.Hub) http.Handler {
+	if m.Config.Provider != "sim" {
+		return nil
+	}
+	return sim.LiveHandler(m.DB, hub)
 }
 
 // openAdmin serves the admin API on its own listener, only when a token is configured: an

@@ -1,0 +1,63 @@
+package migration
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/camsd/camsd"
+)
+
+// errPeek makes ChangeNumber write nothing: peek's way to run a rule only for its refusals.
+var errPeek = errors.New("peek: write nothing")
+
+// peek runs rule on the number's state, as ChangeNumber would, and writes nothing. It
+// returns the rule's refusal, if any.
+func (s *Service) peek(ctx context.Context, space, number string, since time.Time, rule func(*camsd.NumberTxn) error) error {
+	err := s.Store.ChangeNumber(ctx, space, number, since, func(tx *camsd.NumberTxn) error {
+		if err := rule(tx); err != nil {
+			return err
+		}
+		return errPeek
+	})
+	if errors.Is(err, errPeek) {
+		return nil
+	}
+	return err
+}
+
+// callUpstream makes one call to the platform with a durable record before it (Pending) and
+// after it (its outcome) in the audit trail, so that a crash between the two shows: a
+// Pending record with nothing after it. The request's writes so far are made durable before
+// the call goes out.
+func (s *Service) callUpstream(ctx context.Context, c Caller, action, space, number, what string, call func(context.Context) error) error {
+	record := func(ctx context.Context, outcome, detail string) error {
+		return s.Store.ChangeNumber(ctx, space, number, time.Time{}, func(tx *camsd.NumberTxn) error {
+			tx.Audit = append(tx.Audit, c.audit(s.now(), action, space, number, outcome, detail))
+			return nil
+		})
+	}
+	if err := record(ctx, "Pending", "calling the platform: "+what); err != nil {
+		return err
+	}
+	if err := camsd.DurabilityFrom(ctx).Wait(); err != nil {
+		return err
+	}
+	err := call(ctx)
+	outcome, detail := camsd.CodeOK, "the platform accepted "+what
+	if err != nil {
+		outcome, detail = camsd.ErrorCode(err), "the platform refused "+what+": "+truncate(err.Error(), 300)
+	}
+	// Recorded even when the caller has gone: the call happened.
+	if rerr := record(context.WithoutCancel(ctx), outcome, detail); rerr != nil && err == nil {
+		return rerr
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
