@@ -61,4 +61,7 @@ var (
 	ErrNonceUsed = errors.New("nonce used")
 	// ErrNonceStoreFull: the AccessKey holds the maximum number of live nonces.
 	ErrNonceStoreFull = errors.New("nonce store full")
+	// ErrUnavailable: a service the adapter depends on (Redis, say) did not answer in time.
+	// Callers fail closed: a nonce that cannot be checked is refused, 503.
+	ErrUnavailable = errors.New("unavailable")
 )

@@ -135,7 +135,8 @@ func (a *Authenticator) useNonce(ctx context.Context, req *Request, expires time
 	switch {
 	case errors.Is(err, camsd.ErrNonceUsed):
 		return newError(camsd.CodeSignatureNonceUsed)
-	case errors.Is(err, camsd.ErrNonceStoreFull):
+	case errors.Is(err, camsd.ErrNonceStoreFull), errors.Is(err, camsd.ErrUnavailable):
+		// Fail closed: a nonce that cannot be recorded is never let through.
 		return newError(camsd.CodeServiceUnavailable)
 	}
 	return err

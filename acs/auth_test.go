@@ -3,6 +3,7 @@ package acs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -196,6 +197,9 @@ func TestAuthenticator_Authenticate(t *testing.T) {
 		// 8 nonce
 		{name: "nonce used", req: v3Case{}, setup: func(_ *Authenticator, n *nonces) { n.err = camsd.ErrNonceUsed }, want: "SignatureNonceUsed", status: 400},
 		{name: "nonce store full", req: v2Case{}, setup: func(_ *Authenticator, n *nonces) { n.err = camsd.ErrNonceStoreFull }, want: "ServiceUnavailable", status: 503},
+		{name: "nonce store unavailable: fail closed", req: v2Case{}, setup: func(_ *Authenticator, n *nonces) {
+			n.err = fmt.Errorf("redis: %w", camsd.ErrUnavailable)
+		}, want: "ServiceUnavailable", status: 503},
 
 		// Order: the earlier check answers.
 		{name: "order: bad version before bad signature", req: v3Case{secret: "other", edit: setH("x-acs-version", "1")}, want: "InvalidVersion", status: 400},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/camsd/camsd"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
@@ -17,7 +18,7 @@ const DefaultTimeout = 50 * time.Millisecond
 // not be reached, it did not reply within the timeout, or it replied that it cannot serve now
 // (loading, read-only replica, out of memory, busy with a script). Callers fail closed on it:
 // a nonce check answers 503 ServiceUnavailable, and Fallback decides flow control per replica.
-var ErrUnavailable = errors.New("redis unavailable")
+var ErrUnavailable = fmt.Errorf("redis %w", camsd.ErrUnavailable)
 
 // Client is a connection pool to one Redis server, shared by the Limiter and Nonces made on
 // it. It is safe for concurrent use.
