@@ -30,7 +30,7 @@ type Main struct {
 	Config ServeConfig
 	Now    func() time.Time // the server's clock; nil means time.Now
 
-	DB   *sqlite.DB
+	DB   Backend
 	URL  string // http://host:port once Open returned
 	HTTP *http.Server
 
@@ -43,6 +43,15 @@ type Main struct {
 	logger         *slog.Logger
 	ln             net.Listener
 	served         chan error
+}
+
+// Backend is everything camsd keeps: tenants, numbers, codes, the audit trail, nonces and the
+// simulator's outbox.
+type Backend interface {
+	camsd.Store
+	camsd.TenantAdmin
+	camsd.NonceStore
+	camsd.Outbox
 }
 
 // NewMain returns a Main that prints what a user needs on stdout and logs on stderr.
@@ -73,14 +82,8 @@ func (m *Main) Open(ctx context.Context) error {
 		now = time.Now
 	}
 
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+	if err := m.openBackend(ctx, now); err != nil {
 		return err
-	}
-	m.DB = sqlite.NewDB(filepath.Join(m.Config.DataDir, "camsd.db"))
-	m.DB.Now = now
-	m.DB.MaxNonces = m.Config.MaxNonces
-	if err := m.DB.Open(); err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	if err := m.applySeed(ctx); err != nil {
 		return err
@@ -96,11 +99,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
-	limiter := ratelimit.New()
-	limiter.Now = now
+	limiter, nonces := m.flowControl(now)
 	hub := &sim.Hub{} // the simulator's page hears of each captured message
 	m.Metrics = metrics.New()
-	m.Metrics.Gauge("camsd_nonces", "Signature nonces the nonce store remembers.", func() float64 { return float64(m.DB.NonceCount()) })
+	if n, ok := nonces.(interface{ NonceCount() int }); ok {
+		m.Metrics.Gauge("camsd_nonces", "Signature nonces the nonce store remembers.", func() float64 { return float64(n.NonceCount()) })
+	}
 	flow := &migration.Service{
 		Store:          m.DB,
 		Provider:       m.Metrics.Provider(&sim.Provider{Outbox: m.DB, Keep: m.Config.SimRetention, Now: now, Hub: hub}),
@@ -117,7 +121,7 @@ func (m *Main) Open(ctx context.Context) error {
 			Versions: map[string]bool{httpapi.Version: true},
 			Actions:  httpapi.KnownAction,
 			Keys:     m.DB,
-			Nonces:   m.DB,
+			Nonces:   nonces,
 			MaxSkew:  m.Config.MaxSkew,
 			Now:      now,
 		},
@@ -149,6 +153,29 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	m.logger.Info("serving", "url", m.URL, "data_dir", m.Config.DataDir)
 	return m.openAdmin(flow)
+}
+
+// openBackend opens the store: SQLite in --data-dir.
+func (m *Main) openBackend(ctx context.Context, now func() time.Time) error {
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return err
+	}
+	db := sqlite.NewDB(filepath.Join(m.Config.DataDir, "camsd.db"))
+	db.Now = now
+	db.MaxNonces = m.Config.MaxNonces
+	if err := db.Open(); err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.DB = db
+	return nil
+}
+
+// flowControl returns the limiter and the nonce store: in-process with SQLite, whose one
+// process owns the data.
+func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStore) {
+	limiter := ratelimit.New()
+	limiter.Now = now
+	return limiter, m.DB
 }
 
 // upstream is the platform behind the flow: nil for the simulator, the Graph API for
