@@ -24,6 +24,9 @@ type Server struct {
 	Metrics   http.Handler // GET /metrics; nil: not served
 	Observer  Observer     // told of every answered request; nil: nobody
 
+	// ReadyChecks are what /readyz asks besides the store, by name (Redis, say).
+	ReadyChecks map[string]func(context.Context) error
+
 	QPS    int // default per-account, per-action limit
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -67,6 +70,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("database unavailable\n"))
 		return
+	}
+	for name, check := range s.ReadyChecks {
+		if err := check(ctx); err != nil {
+			s.logger().Warn("readyz: "+name+" does not answer", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(name + " unavailable\n"))
+			return
+		}
 	}
 	_, _ = w.Write([]byte("ok\n"))
 }

@@ -14,6 +14,9 @@ import (
 type ServeConfig struct {
 	Listen         string
 	DataDir        string
+	Database       string // postgres://… for PostgreSQL; empty: SQLite in DataDir
+	Redis          string // redis://host:port/db: flow control and nonces in Redis
+	RedisTimeout   time.Duration
 	Seed           string
 	QPS            int
 	ResendInterval time.Duration
@@ -40,6 +43,7 @@ func DefaultServeConfig() ServeConfig {
 	return ServeConfig{
 		Listen:         "127.0.0.1:8080",
 		DataDir:        "./camsd-data",
+		RedisTimeout:   50 * time.Millisecond,
 		QPS:            10,
 		ResendInterval: 60 * time.Second,
 		CodeTTL:        10 * time.Minute,
@@ -64,6 +68,9 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address of the API")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the SQLite database")
+	fs.StringVar(&c.Database, "database", c.Database, "postgres://… to keep state in PostgreSQL (several replicas may share it); empty: SQLite in --data-dir")
+	fs.StringVar(&c.Redis, "redis", c.Redis, "redis://host:port/db to keep flow control and nonces in Redis")
+	fs.DurationVar(&c.RedisTimeout, "redis-timeout", c.RedisTimeout, "how long a decision waits for Redis")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file of tenants, applied at every start")
 	fs.IntVar(&c.QPS, "qps", c.QPS, "calls per second per account per action")
 	fs.DurationVar(&c.ResendInterval, "resend-interval", c.ResendInterval, "minimum time between two codes for a number (0 turns it off)")
@@ -142,6 +149,12 @@ func (c ServeConfig) validate() error {
 		return &invalidValue{"sim-retention", "must be at least 1"}
 	case c.LogFormat != "json" && c.LogFormat != "text":
 		return &invalidValue{"log-format", "must be json or text"}
+	case c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://"):
+		return &invalidValue{"database", "must be a postgres:// URL (or empty for SQLite in --data-dir)"}
+	case c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://"):
+		return &invalidValue{"redis", "must be a redis:// URL"}
+	case c.RedisTimeout <= 0:
+		return &invalidValue{"redis-timeout", "must be positive"}
 	case c.Provider != "sim" && c.Provider != "whatsapp":
 		return &invalidValue{"provider", "must be sim or whatsapp"}
 	case c.Provider == "whatsapp" && c.GraphToken == "":

@@ -26,6 +26,7 @@ func TestLoadServeConfig(t *testing.T) {
 	defaults := ServeConfig{
 		Listen:         "127.0.0.1:8080",
 		DataDir:        "./camsd-data",
+		RedisTimeout:   50 * time.Millisecond,
 		QPS:            10,
 		ResendInterval: 60 * time.Second,
 		CodeTTL:        10 * time.Minute,
@@ -52,6 +53,9 @@ func TestLoadServeConfig(t *testing.T) {
 		{"environment without flags", nil, env(
 			"CAMSD_LISTEN", "127.0.0.1:9999",
 			"CAMSD_DATA_DIR", "/var/lib/camsd",
+			"CAMSD_DATABASE", "postgres://camsd@db/camsd",
+			"CAMSD_REDIS", "redis://cache:6379/2",
+			"CAMSD_REDIS_TIMEOUT", "20ms",
 			"CAMSD_SEED", "tenants.yaml",
 			"CAMSD_QPS", "25",
 			"CAMSD_RESEND_INTERVAL", "30s",
@@ -72,6 +76,9 @@ func TestLoadServeConfig(t *testing.T) {
 		), ServeConfig{
 			Listen:         "127.0.0.1:9999",
 			DataDir:        "/var/lib/camsd",
+			Database:       "postgres://camsd@db/camsd",
+			Redis:          "redis://cache:6379/2",
+			RedisTimeout:   20 * time.Millisecond,
 			Seed:           "tenants.yaml",
 			QPS:            25,
 			ResendInterval: 30 * time.Second,
@@ -127,6 +134,8 @@ func TestLoadServeConfig_errors(t *testing.T) {
 		{"negative duration", nil, env("CAMSD_RESEND_INTERVAL", "-1s"), `CAMSD_RESEND_INTERVAL="-1s": --resend-interval must not be negative`},
 		{"unknown log format", nil, env("CAMSD_LOG_FORMAT", "xml"), `CAMSD_LOG_FORMAT="xml": --log-format must be json or text`},
 		{"flag out of range", []string{"--qps", "0"}, env(), "--qps must be at least 1"},
+		{"database not postgres", []string{"--database", "mysql://x"}, env(), "--database must be a postgres:// URL"},
+		{"redis not a URL", nil, env("CAMSD_REDIS", "localhost:6379"), `CAMSD_REDIS="localhost:6379": --redis must be a redis:// URL`},
 		{"unknown provider", []string{"--provider", "sms"}, env(), "--provider must be sim or whatsapp"},
 		{"whatsapp without a token", []string{"--provider", "whatsapp"}, env(), "CAMSD_GRAPH_TOKEN"},
 		{"no check attempts", []string{"--max-check-attempts", "0"}, env(), "--max-check-attempts must be at least 1"},
