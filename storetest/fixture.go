@@ -49,7 +49,7 @@ func Fixture() *camsd.Seed {
 				Policies: []string{PolicyRead, PolicySend},
 			}},
 			Spaces: []camsd.SeedSpace{{
-				Space: camsd.Space{CustSpaceID: AcmeSpace, UID: AcmeUID, Name: "Acme"},
+				Space: camsd.Space{CustSpaceID: AcmeSpace, UID: AcmeUID, Name: "Acme", WabaID: "104996122399160", Pin: "135790"},
 				PhoneNumbers: []camsd.PhoneNumber{
 					{CustSpaceID: AcmeSpace, Number: Number1, ID: "pn-acme-1", Status: camsd.StatusMigrating},
 					{CustSpaceID: AcmeSpace, Number: Number2, ID: "pn-acme-2", Status: camsd.StatusConnected},

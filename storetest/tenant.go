@@ -96,9 +96,21 @@ func testSpace(t *testing.T, open func(t *testing.T) camsd.Store) {
 	if err != nil {
 		t.Fatalf("Space: %v", err)
 	}
-	if diff := cmp.Diff(&camsd.Space{CustSpaceID: AcmeSpace, UID: AcmeUID, Name: "Acme"}, got); diff != "" {
+	want := &camsd.Space{CustSpaceID: AcmeSpace, UID: AcmeUID, Name: "Acme", WabaID: "104996122399160", Pin: "135790"}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Space (-want +got):\n%s", diff)
 	}
+	t.Run("a seed sets the WABA id and PIN, and never blanks them", func(t *testing.T) {
+		seed := Fixture()
+		seed.Accounts[0].Spaces[0].WabaID, seed.Accounts[0].Spaces[0].Pin = "", "975310"
+		if err := s.ApplySeed(t.Context(), seed); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Space(t.Context(), AcmeSpace)
+		if err != nil || got.WabaID != "104996122399160" || got.Pin != "975310" {
+			t.Errorf("Space = %+v, %v; want the WABA id kept and the new PIN", got, err)
+		}
+	})
 	if _, err := s.Space(t.Context(), "cs-none"); !errors.Is(err, camsd.ErrNotFound) {
 		t.Errorf("Space(unknown) error = %v; want ErrNotFound", err)
 	}

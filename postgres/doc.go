@@ -1,0 +1,62 @@
+// Package postgres is camsd's store on PostgreSQL, for several replicas behind a load balancer
+// (issue 6): the Store, the NonceStore and the simulator's Outbox (DB), and flow control
+// (Limiter) for deployments without Redis. It uses github.com/jackc/pgx/v5 with a connection
+// pool. Business rules stay out: it persists what it is given, atomically, and passes the
+// same contract suite (package storetest) as the SQLite store.
+//
+// # Schema
+//
+// Open runs the embedded migrations (migrations/*.sql, each once, in its own transaction,
+// recorded in schema_migrations) under a session advisory lock on a fixed key, so replicas
+// that start at once migrate one after the other and the later ones find nothing to do. It
+// refuses a database migrated by a newer camsd, and a server with synchronous_commit off.
+// Options.Schema keeps camsd's tables in a schema of their own.
+//
+// # What is exact across replicas, and how
+//
+// PostgreSQL is the one authority; nothing that decides is cached in a replica.
+//
+//   - A code's compare-and-set (SaveCode) and a number's changes (ChangeNumber) run in
+//     transactions that first take the number's transaction-level advisory lock,
+//     pg_advisory_xact_lock(hashtextextended(number, 0)). Under READ COMMITTED every statement
+//     after the lock sees all that the lock's previous holder committed, so concurrent calls for
+//     one number, from any connection of any replica, are decided one after the other: one of
+//     many concurrent SaveCodes wins the resend interval, one of many spenders of a code spends
+//     it, and no change is lost. Numbers do not wait for each other.
+//   - A nonce is accepted once (Use): nonce_use locks the AccessKey's row in nonce_keys before
+//     it looks, so the Uses of one key are serial across replicas. That row also counts the
+//     key's nonces, so the bound on live nonces (Options.MaxNonces, camsd.ErrNonceStoreFull) is
+//     exact, and a live nonce is never deleted to make room. The price is that one key's Uses
+//     commit one at a time; different keys do not wait for each other. Expiry is judged by the
+//     calling replica's clock (Options.Now), as the signature's timestamp is: replicas need
+//     synchronized clocks, and a skew only moves the moment a nonce expires.
+//   - Flow control (Limiter) locks the key's row and reads PostgreSQL's clock_timestamp() under
+//     the lock, so the admissions of a key are decided one at a time, in the order of one clock,
+//     whichever replica asks: at most limit in any rolling second, bursts of limit after an idle
+//     second, refused calls not counted, RetryAfter until the blocking admission leaves. Should
+//     that clock go back, a key is decided at its newest admission. Its table is UNLOGGED (no
+//     WAL, no flush per decision); a crash or failover of PostgreSQL forgets the last second's
+//     admissions, as a restart of the in-process limiter does.
+//   - ApplySeed runs in one transaction under an advisory lock on a fixed key, so replicas
+//     applying a seed at once apply it one after the other, each to what the last committed
+//     (upserts alone could deadlock, or collide on a user's replaced policies). Each number it
+//     adds is added under the number's lock, so never in the middle of a ChangeNumber.
+//   - AddMessage trims the outbox under an advisory lock, so "the newest keep" is exact.
+//   - Records appended by ChangeNumber get ids from a sequence, unique across replicas.
+//
+// # Durability
+//
+// Every write commits before its method returns, and PostgreSQL with synchronous_commit on
+// (the default, which Open insists on) flushes a commit to its write-ahead log before it
+// acknowledges it, so nothing acknowledged is lost in a crash. A camsd.Durability in the
+// context therefore has nothing to wait for: the methods do not register with it, and its
+// Wait returns at once. PostgreSQL's own group commit lets concurrent requests share flushes,
+// which the SQLite store does with its writer.
+//
+// # Cleanup
+//
+// Nothing grows forever. A key's expired nonces are deleted by its own later Uses (two with
+// each new nonce), and every 64th Use also sweeps a key whose nonces have all expired. Every
+// 1024th decision of a Limiter deletes keys with no admission in the last second. The sweeps
+// skip rows another transaction holds, so they never wait.
+package postgres

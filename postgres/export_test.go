@@ -1,0 +1,7 @@
+package postgres
+
+import "time"
+
+// SetLimiterClock makes l decide at now's time instead of PostgreSQL's, so that the limiter
+// contract's exact cases can run against the real function.
+func SetLimiterClock(l *Limiter, now func() time.Time) { l.now = now }

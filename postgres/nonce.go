@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/camsd/camsd"
+)
+
+const (
+	// sweepEvery and sweepBatch pace the cleanup of keys no longer used: every sweepEvery-th
+	// Use of a DB also deletes up to sweepBatch nonces of one such key. A key in use prunes
+	// its own expired nonces, two with each new one (nonce_use in migrations/0002_nonces.sql).
+	sweepEvery = 64
+	sweepBatch = 256
+)
+
+// sweeper counts calls to pace a cleanup.
+type sweeper struct{ calls atomic.Uint64 }
+
+// due reports whether this call is one of every n that cleans up.
+func (s *sweeper) due(n uint64) bool { return s.calls.Add(1)%n == 0 }
+
+// Use records nonce for the AccessKey until expires. Returns ErrNonceUsed if it is recorded
+// and not yet expired, and ErrNonceStoreFull if the key holds MaxNonces live nonces.
+//
+// It is one statement, nonce_use, which locks the key's row in nonce_keys first: the Uses of
+// one key are serial across every replica, so concurrent Uses of a nonce accept it exactly
+// once, and the key's count of nonces, kept in that row, bounds its live nonces exactly. Expiry
+// is judged by Options.Now, the replica's clock. It returns once committed.
+func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
+	now := db.now()
+	var verdict string
+	err := db.pool.QueryRow(ctx, `SELECT nonce_use($1, $2, $3, $4, $5)`,
+		accessKeyID, nonce, toNanos(expires), toNanos(now), db.maxNonces).Scan(&verdict)
+	if err != nil {
+		return wrap("use nonce", err)
+	}
+	if db.nonces.due(sweepEvery) {
+		// The nonce is recorded whatever becomes of the sweep, and the next one retries.
+		db.pool.Exec(ctx, `SELECT nonce_sweep($1, $2)`, toNanos(now), sweepBatch)
+	}
+	switch verdict {
+	case "ok":
+		return nil
+	case "used":
+		return camsd.ErrNonceUsed
+	case "full":
+		return camsd.ErrNonceStoreFull
+	}
+	return fmt.Errorf("postgres: use nonce: unexpected verdict %q", verdict)
+}

@@ -1,0 +1,69 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/camsd/camsd"
+	"github.com/jackc/pgx/v5"
+)
+
+// outboxLock is the key of the transaction-level advisory lock that AddMessage holds when it
+// trims the outbox: adds are serial, so ids increase in the order the messages were added and
+// each trim sees every message added before it.
+const outboxLock int64 = 0x63616d73_644f7574 // "camsdOut"
+
+// AddMessage records m and, when keep > 0, deletes all but the newest keep messages, in one
+// implicit transaction (one round trip). It returns once committed.
+func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
+	b := &pgx.Batch{}
+	if keep > 0 {
+		b.Queue(`SELECT pg_advisory_xact_lock($1)`, outboxLock)
+	}
+	b.Queue(`
+		INSERT INTO messages (phone_number, method, locale, code, text, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		m.PhoneNumber, m.Method, m.Locale, m.Code, m.Text, toNanos(m.CreatedAt))
+	if keep > 0 {
+		// Ids have gaps (a rolled-back insert spends one), so the keep-th newest is found
+		// rather than computed; it is a short walk down the primary key.
+		b.Queue(`
+			DELETE FROM messages
+			WHERE id <= (SELECT id FROM messages ORDER BY id DESC OFFSET $1 LIMIT 1)`, keep)
+	}
+	return wrap("add message", db.pool.SendBatch(ctx, b).Close())
+}
+
+// Messages returns captured messages newest first, to phoneNumber only when it is not empty,
+// at most limit (limit <= 0: all).
+func (db *DB) Messages(ctx context.Context, phoneNumber string, limit int) ([]camsd.Message, error) {
+	var lim *int // LIMIT NULL: all
+	if limit > 0 {
+		lim = &limit
+	}
+	// Two statements rather than "$1 = '' OR phone_number = $1", whose generic plan could not
+	// use the index on phone_number.
+	query, args := `
+		SELECT phone_number, method, locale, code, text, created_at FROM messages
+		ORDER BY id DESC LIMIT $1`, []any{lim}
+	if phoneNumber != "" {
+		query, args = `
+			SELECT phone_number, method, locale, code, text, created_at FROM messages
+			WHERE phone_number = $1
+			ORDER BY id DESC LIMIT $2`, []any{phoneNumber, lim}
+	}
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("messages", err)
+	}
+	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (camsd.Message, error) {
+		var m camsd.Message
+		var createdAt int64
+		err := row.Scan(&m.PhoneNumber, &m.Method, &m.Locale, &m.Code, &m.Text, &createdAt)
+		m.CreatedAt = fromNanos(createdAt)
+		return m, err
+	})
+	if err != nil || len(ms) == 0 {
+		return nil, wrap("messages", err) // none is nil, as from the SQLite store
+	}
+	return ms, nil
+}

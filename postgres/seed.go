@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/camsd/camsd"
+	"github.com/jackc/pgx/v5"
+)
+
+// seedLock is the key of the transaction-level advisory lock that ApplySeed holds: replicas
+// that start at once with the same seed apply it one after the other, each to what the one
+// before committed. Without it two could both delete a user's policies and both insert them
+// again, and one would fail on the primary key.
+const seedLock int64 = 0x63616d73_64536564 // "camsdSed"
+
+// ApplySeed makes the database hold what the seed declares, in one transaction sent as one
+// batch: it creates what is missing; updates accounts (name, subscription, QPS), keys (secret,
+// status, owner) and replaces each user's policy list; sets a space's WABA id and PIN when the
+// seed gives them; it leaves existing spaces' owner and name, numbers
+// (status and id) and all codes as they are, because those change through the API and the
+// seed must not undo that. Nothing that the seed no longer names is deleted. Each number is
+// added under its lock (lockNumber), so that a ChangeNumber of it on another replica comes
+// before or after, never in between. It returns once committed.
+func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, seedLock)
+	for i := range s.Accounts {
+		queueAccount(b, &s.Accounts[i])
+	}
+	br := db.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(ctx) // after Commit, nothing
+	if err := br.Close(); err != nil {
+		return wrap("apply seed", err)
+	}
+	return wrap("apply seed", tx.Commit(ctx))
+}
+
+func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) {
+	b.Queue(`
+		INSERT INTO accounts (uid, name, subscribed, qps) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (uid) DO UPDATE SET
+			name = excluded.name, subscribed = excluded.subscribed, qps = excluded.qps`,
+		a.UID, a.Name, a.Subscribed, a.QPS)
+	for _, k := range a.AccessKeys {
+		queueKey(b, k, a.UID, nil)
+	}
+	for _, u := range a.Users {
+		queueUser(b, a.UID, u)
+	}
+	for _, sp := range a.Spaces {
+		b.Queue(`
+			INSERT INTO spaces (cust_space_id, uid, name, waba_id, pin) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (cust_space_id) DO UPDATE SET
+				waba_id = CASE WHEN excluded.waba_id <> '' THEN excluded.waba_id ELSE spaces.waba_id END,
+				pin     = CASE WHEN excluded.pin <> '' THEN excluded.pin ELSE spaces.pin END`,
+			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, sp.Pin)
+		for _, n := range sp.PhoneNumbers {
+			b.Queue(lockNumber, n.Number)
+			b.Queue(`
+				INSERT INTO phone_numbers (cust_space_id, number, id, status) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (cust_space_id, number) DO NOTHING`,
+				sp.CustSpaceID, n.Number, n.ID, string(n.Status))
+		}
+	}
+}
+
+func queueUser(b *pgx.Batch, uid string, u camsd.SeedUser) {
+	b.Queue(`INSERT INTO users (uid, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, uid, u.Name)
+	b.Queue(`DELETE FROM user_policies WHERE uid = $1 AND user_name = $2`, uid, u.Name)
+	for i, doc := range u.Policies {
+		b.Queue(`
+			INSERT INTO user_policies (uid, user_name, position, document) VALUES ($1, $2, $3, $4)`,
+			uid, u.Name, i, doc)
+	}
+	for _, k := range u.AccessKeys {
+		queueKey(b, k, uid, &u.Name)
+	}
+}
+
+// queueKey takes the owner from where the key sits in the seed rather than from k.UID and
+// k.UserName, so that the structure of the file is the one source of truth. userName is nil
+// for the account's own keys.
+func queueKey(b *pgx.Batch, k camsd.AccessKey, uid string, userName *string) {
+	b.Queue(`
+		INSERT INTO access_keys (id, secret, uid, user_name, status) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET
+			secret = excluded.secret, uid = excluded.uid,
+			user_name = excluded.user_name, status = excluded.status`,
+		k.ID, k.Secret, uid, userName, string(k.Status))
+}
