@@ -17,6 +17,7 @@ type ServeConfig struct {
 	Database       string // postgres://… for PostgreSQL; empty: SQLite in DataDir
 	Redis          string // redis://host:port/db: flow control and nonces in Redis
 	RedisTimeout   time.Duration
+	RedisPrefix    string
 	Seed           string
 	QPS            int
 	ResendInterval time.Duration
@@ -44,6 +45,7 @@ func DefaultServeConfig() ServeConfig {
 		Listen:         "127.0.0.1:8080",
 		DataDir:        "./camsd-data",
 		RedisTimeout:   50 * time.Millisecond,
+		RedisPrefix:    "camsd:",
 		QPS:            10,
 		ResendInterval: 60 * time.Second,
 		CodeTTL:        10 * time.Minute,
@@ -71,6 +73,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.Database, "database", c.Database, "postgres://… to keep state in PostgreSQL (several replicas may share it); empty: SQLite in --data-dir")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "redis://host:port/db to keep flow control and nonces in Redis")
 	fs.DurationVar(&c.RedisTimeout, "redis-timeout", c.RedisTimeout, "how long a decision waits for Redis")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", c.RedisPrefix, "prefix of camsd's keys in Redis (deployments sharing one Redis need their own)")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file of tenants, applied at every start")
 	fs.IntVar(&c.QPS, "qps", c.QPS, "calls per second per account per action")
 	fs.DurationVar(&c.ResendInterval, "resend-interval", c.ResendInterval, "minimum time between two codes for a number (0 turns it off)")

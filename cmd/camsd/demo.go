@@ -38,6 +38,9 @@ func (m *Main) ensureDemo(ctx context.Context) error {
 		return fmt.Errorf("create demo tenant: %w", err)
 	}
 	lines := d.env()
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil { // with PostgreSQL, only for demo.env
+		return err
+	}
 	if err := os.WriteFile(path, []byte(lines), 0o600); err != nil {
 		return err
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/camsd/camsd/httpapi"
 	"github.com/camsd/camsd/metrics"
 	"github.com/camsd/camsd/migration"
+	"github.com/camsd/camsd/postgres"
 	"github.com/camsd/camsd/ratelimit"
+	"github.com/camsd/camsd/redisstore"
 	"github.com/camsd/camsd/seed"
 	"github.com/camsd/camsd/sim"
 	"github.com/camsd/camsd/sqlite"
@@ -30,9 +32,14 @@ type Main struct {
 	Config ServeConfig
 	Now    func() time.Time // the server's clock; nil means time.Now
 
-	DB   Backend
-	URL  string // http://host:port once Open returned
-	HTTP *http.Server
+	DB  Backend
+	URL string // http://host:port once Open returned
+
+	pg *postgres.DB // when --database
+
+	wrapLimiter func(camsd.Limiter) camsd.Limiter // tests see every decision
+	redis       *redisstore.Client                // when --redis
+	HTTP        *http.Server
 
 	Metrics *metrics.Metrics
 
@@ -99,9 +106,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
-	limiter, nonces := m.flowControl(now)
 	hub := &sim.Hub{} // the simulator's page hears of each captured message
 	m.Metrics = metrics.New()
+	limiter, nonces, ready, err := m.flowControl(now)
+	if err != nil {
+		return err
+	}
+	if m.wrapLimiter != nil {
+		limiter = m.wrapLimiter(limiter)
+	}
 	if n, ok := nonces.(interface{ NonceCount() int }); ok {
 		m.Metrics.Gauge("camsd_nonces", "Signature nonces the nonce store remembers.", func() float64 { return float64(n.NonceCount()) })
 	}
@@ -131,9 +144,11 @@ func (m *Main) Open(ctx context.Context) error {
 		Sim:       m.simHandler(hub),
 		Metrics:   m.Metrics.Handler(),
 		Observer:  m.Metrics,
-		QPS:       m.Config.QPS,
-		Logger:    m.logger,
-		Now:       now,
+
+		ReadyChecks: ready,
+		QPS:         m.Config.QPS,
+		Logger:      m.logger,
+		Now:         now,
 	}
 	m.HTTP = &http.Server{
 		Handler:           srv.Handler(),
@@ -155,8 +170,16 @@ func (m *Main) Open(ctx context.Context) error {
 	return m.openAdmin(flow)
 }
 
-// openBackend opens the store: SQLite in --data-dir.
+// openBackend opens the store: PostgreSQL with --database, else SQLite in --data-dir.
 func (m *Main) openBackend(ctx context.Context, now func() time.Time) error {
+	if m.Config.Database != "" {
+		db, err := postgres.Open(ctx, m.Config.Database, postgres.Options{Now: now, MaxNonces: m.Config.MaxNonces})
+		if err != nil {
+			return fmt.Errorf("open database: %w", err)
+		}
+		m.DB, m.pg = db, db
+		return nil
+	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return err
 	}
@@ -170,12 +193,29 @@ func (m *Main) openBackend(ctx context.Context, now func() time.Time) error {
 	return nil
 }
 
-// flowControl returns the limiter and the nonce store: in-process with SQLite, whose one
-// process owns the data.
-func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStore) {
-	limiter := ratelimit.New()
-	limiter.Now = now
-	return limiter, m.DB
+// flowControl returns the limiter and the nonce store, and the checks /readyz adds for them:
+// in Redis with --redis (a per-replica limiter standing in while Redis does not answer;
+// nonces then fail closed); else in PostgreSQL, exact across replicas without Redis; else
+// in-process with SQLite, whose one process owns the data.
+func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStore, map[string]func(context.Context) error, error) {
+	local := ratelimit.New()
+	local.Now = now
+	switch {
+	case m.Config.Redis != "":
+		c, err := redisstore.Open(m.Config.Redis, m.Config.RedisTimeout)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("redis: %w", err)
+		}
+		m.redis = c
+		limiter := &redisstore.Fallback{Shared: redisstore.NewLimiter(c, m.Config.RedisPrefix), Local: local}
+		m.Metrics.Counter("camsd_flow_control_fallbacks_total", "Flow-control decisions made by the per-replica limiter because Redis did not answer.",
+			func() float64 { return float64(limiter.Fallbacks()) })
+		return limiter, redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), map[string]func(context.Context) error{"redis": c.Ping}, nil
+	case m.pg != nil:
+		return postgres.NewLimiter(m.pg), m.pg, nil, nil
+	default:
+		return local, m.DB, nil, nil
+	}
 }
 
 // upstream is the platform behind the flow: nil for the simulator, the Graph API for
@@ -252,6 +292,9 @@ func (m *Main) Close() error {
 		cancel()
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
+	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
