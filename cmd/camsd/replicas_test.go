@@ -158,16 +158,17 @@ func startReplicas(t *testing.T, n int, change func(*ServeConfig)) ([]*Main, *ad
 func TestReplicas_FlowControl(t *testing.T) {
 	const qps = 50
 	ms, rec := startReplicas(t, 3, func(c *ServeConfig) { c.QPS = qps })
-	var clients []*openapi.Client
-	for _, m := range ms {
-		clients = append(clients, newClient(t, m, acmeKey, acmeSecret, ""))
-	}
 	query := map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": migrating}
 	var limited, other atomic.Int64
 	var next atomic.Int64
 	deadline := time.Now().Add(3 * time.Second)
 	var wg sync.WaitGroup
 	for range 12 {
+		// The darabonba client keeps per-call state on itself: one per goroutine.
+		var clients []*openapi.Client
+		for _, m := range ms {
+			clients = append(clients, newClient(t, m, acmeKey, acmeSecret, ""))
+		}
 		wg.Go(func() {
 			for i := 0; i < 5000 && time.Now().Before(deadline); i++ {
 				c := clients[next.Add(1)%int64(len(clients))]

@@ -111,12 +111,12 @@ type process struct {
 	exited    chan struct{} // closed once Wait returned
 }
 
-// startProcess starts `camsd serve` on a random loopback port with a fresh data directory and
-// none of the CAMSD_* variables of the test's environment, and waits for its "serving" log
+// startProcess starts `camsd serve [args]` on a random loopback port with a fresh data
+// directory and none of the CAMSD_* variables of the test's environment, and waits for its "serving" log
 // line. The process is killed at the end of the test if it is still running.
-func startProcess(t *testing.T, bin string) *process {
+func startProcess(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CAMSD_") {
 			cmd.Env = append(cmd.Env, kv)
