@@ -25,6 +25,8 @@ type benchConfig struct {
 	DataDir     string
 	Numbers     int
 	Path        string
+	Database    string // as serve's --database: PostgreSQL instead of SQLite
+	Redis       string // as serve's --redis
 }
 
 // runBench is `camsd bench`: it starts camsd and a bare net/http handler that returns the same
@@ -42,6 +44,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&c.Signature, "signature", "v3", "v3 (ACS3-HMAC-SHA256, the SDK default) or v2 (HMAC-SHA1)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "camsd's data directory (default: a new temporary one)")
 	fs.IntVar(&c.Numbers, "numbers", 1000, "MIGRATING numbers the calls are spread over")
+	fs.StringVar(&c.Database, "database", "", "postgres://… to run camsd on PostgreSQL (as serve --database)")
+	fs.StringVar(&c.Redis, "redis", "", "redis://… for flow control and nonces (as serve --redis)")
 	fs.StringVar(&c.Path, "path", "ok", "which path camsd's calls take: ok (a code is sent), limited (refused by flow control, after the signature and the durable nonce), badsig (refused by the signature check)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -58,13 +62,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func bench(ctx context.Context, c benchConfig, out io.Writer) error {
-	env, err := startBenchEnv(c.DataDir, c.Numbers, c.Signature, c.Path)
+	env, err := startBenchEnv(c)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests, %d clients, signature %s, path %s, GOMAXPROCS %d\n",
-		c.Rounds, c.Requests, c.Concurrency, c.Signature, c.Path, runtime.GOMAXPROCS(0))
+	store := "SQLite"
+	if c.Database != "" {
+		store = "PostgreSQL"
+	}
+	if c.Redis != "" {
+		store += "+Redis"
+	}
+	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests, %d clients, signature %s, path %s, store %s, GOMAXPROCS %d\n",
+		c.Rounds, c.Requests, c.Concurrency, c.Signature, c.Path, store, runtime.GOMAXPROCS(0))
 	client := loadClient(c.Concurrency)
 	var bare, full []loadResult
 	for r := 1; r <= c.Rounds; r++ {
@@ -146,8 +157,9 @@ type benchEnv struct {
 // startBenchEnv seeds one account with numbers to spread calls over; flow control still runs
 // on every call but its limit is set out of the way, and the resend interval is off, so that
 // every call takes the success path.
-func startBenchEnv(dataDir string, numbers int, signature, path string) (*benchEnv, error) {
-	bp := benchPaths[path]
+func startBenchEnv(c benchConfig) (*benchEnv, error) {
+	dataDir, numbers, signature := c.DataDir, c.Numbers, c.Signature
+	bp := benchPaths[c.Path]
 	env := &benchEnv{}
 	if dataDir == "" {
 		d, err := os.MkdirTemp("", "camsd-bench-")
@@ -158,6 +170,7 @@ func startBenchEnv(dataDir string, numbers int, signature, path string) (*benchE
 	}
 	cfg := DefaultServeConfig()
 	cfg.Listen, cfg.DataDir, cfg.QPS, cfg.ResendInterval, cfg.MaxNonces = "127.0.0.1:0", dataDir, bp.qps, 0, 10_000_000
+	cfg.Database, cfg.Redis = c.Database, c.Redis
 	env.main = NewMain(cfg, io.Discard, io.Discard)
 	if err := env.main.Open(context.Background()); err != nil {
 		env.Close()

@@ -11,7 +11,7 @@ import (
 // writes) beside a bare net/http handler that returns the same JSON without any checks.
 // `camsd bench` runs the same in alternating rounds and reports medians.
 func BenchmarkRequestPath(b *testing.B) {
-	env, err := startBenchEnv(b.TempDir(), 1000, "v3", "ok")
+	env, err := startBenchEnv(benchConfig{DataDir: b.TempDir(), Numbers: 1000, Signature: "v3", Path: "ok"})
 	if err != nil {
 		b.Fatal(err)
 	}
