@@ -62,3 +62,37 @@ type AuditQuery struct {
 	UID         string
 	Limit       int // at most this many, newest first; <= 0: all
 }
+
+// Clone returns a copy of t that shares nothing a rule may change: what a store keeps to
+// find, with Changes, what the rule changed.
+func (t *NumberTxn) Clone() NumberTxn {
+	c := *t
+	c.Records = append([]PhoneNumber(nil), t.Records...)
+	if t.LastCode != nil {
+		code := *t.LastCode
+		c.LastCode = &code
+	}
+	c.Registrations = append([]time.Time(nil), t.Registrations...)
+	c.Audit = append([]AuditRecord(nil), t.Audit...)
+	return c
+}
+
+// Changes says what a rule changed in t since before (a Clone taken before it ran): the
+// records it appended, in order, and those it changed, as pointers into t.Records so that a
+// store can set an appended record's new id; and whether LastCode's Attempts or UsedAt
+// changed. Register and Audit are read from t directly.
+func (t *NumberTxn) Changes(before NumberTxn) (added, changed []*PhoneNumber, code bool) {
+	for i := range t.Records {
+		r := &t.Records[i]
+		switch old := before.Record(r.CustSpaceID); {
+		case old == nil:
+			added = append(added, r)
+		case *old != *r:
+			changed = append(changed, r)
+		}
+	}
+	if t.LastCode != nil && before.LastCode != nil {
+		code = t.LastCode.Attempts != before.LastCode.Attempts || !t.LastCode.UsedAt.Equal(before.LastCode.UsedAt)
+	}
+	return added, changed, code
+}

@@ -30,7 +30,7 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 		return wrap("change number", err)
 	}
 
-	before := t.snapshot()
+	before := t.Clone()
 	if err := change(&t.NumberTxn); err != nil {
 		return err
 	}
@@ -49,23 +49,6 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 type numberTxn struct {
 	camsd.NumberTxn
 	codeSeq int64 // verify_codes.seq of LastCode
-}
-
-// snapshot is the part of a txn that the rule may change, as loaded.
-type snapshot struct {
-	records map[string]camsd.PhoneNumber // by space
-	code    camsd.VerifyCode
-}
-
-func (t *numberTxn) snapshot() snapshot {
-	s := snapshot{records: make(map[string]camsd.PhoneNumber, len(t.Records))}
-	for _, r := range t.Records {
-		s.records[r.CustSpaceID] = r
-	}
-	if t.LastCode != nil {
-		s.code = *t.LastCode
-	}
-	return s
 }
 
 // queueLoad queues the reads of the number's state; t holds it once the batch is closed.
@@ -122,28 +105,25 @@ func (t *numberTxn) queueLoad(b *pgx.Batch, since time.Time) {
 // queueSave returns a batch of the writes of what the rule changed since before. A record
 // appended without an id gets the next of the number_ids sequence, set in t.Records when the
 // batch is closed.
-func (t *numberTxn) queueSave(before snapshot) *pgx.Batch {
+func (t *numberTxn) queueSave(before camsd.NumberTxn) *pgx.Batch {
 	b := &pgx.Batch{}
-	for i := range t.Records {
-		r := &t.Records[i]
-		old, existed := before.records[r.CustSpaceID]
-		switch {
-		case !existed:
-			b.Queue(`
-				INSERT INTO phone_numbers (cust_space_id, number, id, status, initiated_at, verified_at)
-				VALUES ($1, $2, COALESCE(NULLIF($3, ''), nextval('number_ids')::text), $4, $5, $6)
-				RETURNING id`,
-				r.CustSpaceID, r.Number, r.ID, string(r.Status), toNanos(r.InitiatedAt),
-				toNanos(r.VerifiedAt)).QueryRow(func(row pgx.Row) error { return row.Scan(&r.ID) })
-		case old != *r:
-			b.Queue(`
-				UPDATE phone_numbers SET id = $1, status = $2, initiated_at = $3, verified_at = $4
-				WHERE cust_space_id = $5 AND number = $6`,
-				r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
-				r.CustSpaceID, t.Number)
-		}
+	added, changed, codeChanged := t.Changes(before)
+	for _, r := range added {
+		b.Queue(`
+			INSERT INTO phone_numbers (cust_space_id, number, id, status, initiated_at, verified_at)
+			VALUES ($1, $2, COALESCE(NULLIF($3, ''), nextval('number_ids')::text), $4, $5, $6)
+			RETURNING id`,
+			r.CustSpaceID, r.Number, r.ID, string(r.Status), toNanos(r.InitiatedAt),
+			toNanos(r.VerifiedAt)).QueryRow(func(row pgx.Row) error { return row.Scan(&r.ID) })
 	}
-	if c := t.LastCode; c != nil && (c.Attempts != before.code.Attempts || !c.UsedAt.Equal(before.code.UsedAt)) {
+	for _, r := range changed {
+		b.Queue(`
+			UPDATE phone_numbers SET id = $1, status = $2, initiated_at = $3, verified_at = $4
+			WHERE cust_space_id = $5 AND number = $6`,
+			r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
+			r.CustSpaceID, t.Number)
+	}
+	if c := t.LastCode; codeChanged {
 		b.Queue(`UPDATE verify_codes SET attempts = $1, used_at = $2 WHERE seq = $3`,
 			c.Attempts, toNanos(c.UsedAt), t.codeSeq)
 	}

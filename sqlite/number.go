@@ -23,7 +23,7 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 		if err != nil {
 			return err
 		}
-		before := t.snapshot()
+		before := t.Clone()
 		if err := change(&t.NumberTxn); err != nil {
 			ruleErr = err
 			return err
@@ -40,23 +40,6 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 type numberTxn struct {
 	camsd.NumberTxn
 	codeSeq int64 // verify_codes.seq of LastCode
-}
-
-// snapshot is the part of a txn that the rule may change, as loaded.
-type snapshot struct {
-	records map[string]camsd.PhoneNumber // by space
-	code    camsd.VerifyCode
-}
-
-func (t *numberTxn) snapshot() snapshot {
-	s := snapshot{records: make(map[string]camsd.PhoneNumber, len(t.Records))}
-	for _, r := range t.Records {
-		s.records[r.CustSpaceID] = r
-	}
-	if t.LastCode != nil {
-		s.code = *t.LastCode
-	}
-	return s
 }
 
 func loadNumber(tx *wtx, space, number string, since time.Time) (*numberTxn, error) {
@@ -122,26 +105,23 @@ func loadNumber(tx *wtx, space, number string, since time.Time) (*numberTxn, err
 }
 
 // save writes what the rule changed since before.
-func (t *numberTxn) save(tx *wtx, before snapshot) error {
-	for i := range t.Records {
-		r := &t.Records[i]
-		old, existed := before.records[r.CustSpaceID]
-		switch {
-		case !existed:
-			if err := insertNumber(tx, r); err != nil {
-				return err
-			}
-		case old != *r:
-			if _, err := tx.exec(`
-				UPDATE phone_numbers SET id = ?, status = ?, initiated_at = ?, verified_at = ?
-				WHERE cust_space_id = ? AND number = ?`,
-				r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
-				r.CustSpaceID, t.Number); err != nil {
-				return err
-			}
+func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) error {
+	added, changed, codeChanged := t.Changes(before)
+	for _, r := range added {
+		if err := insertNumber(tx, r); err != nil {
+			return err
 		}
 	}
-	if c := t.LastCode; c != nil && (c.Attempts != before.code.Attempts || !c.UsedAt.Equal(before.code.UsedAt)) {
+	for _, r := range changed {
+		if _, err := tx.exec(`
+			UPDATE phone_numbers SET id = ?, status = ?, initiated_at = ?, verified_at = ?
+			WHERE cust_space_id = ? AND number = ?`,
+			r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
+			r.CustSpaceID, t.Number); err != nil {
+			return err
+		}
+	}
+	if c := t.LastCode; codeChanged {
 		if _, err := tx.exec(`UPDATE verify_codes SET attempts = ?, used_at = ? WHERE seq = ?`,
 			c.Attempts, toNanos(c.UsedAt), t.codeSeq); err != nil {
 			return err
