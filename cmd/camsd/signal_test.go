@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -26,19 +24,7 @@ func TestServe_Signals(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("signals are POSIX")
 	}
-	if testing.Short() {
-		t.Skip("builds the camsd binary")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go is not on PATH (%v): cannot build the camsd binary", err)
-	}
-	bin := filepath.Join(t.TempDir(), "camsd")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCamsd(t)
 
 	for _, tc := range []struct {
 		name string
