@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,8 +134,19 @@ func callAction(ctx context.Context, endpoint, key, secret, signature, action st
 	if err != nil {
 		return nil, err
 	}
-	out, err := json.MarshalIndent(res["body"], "", "  ")
-	return out, err
+	return marshalIndent(res["body"])
+}
+
+// marshalIndent is json.MarshalIndent without HTML escaping: a URL's & stays &.
+func marshalIndent(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 const apiVersion = "2020-06-06"
@@ -144,7 +156,7 @@ func indent(b []byte) []byte {
 	if json.Unmarshal(b, &v) != nil {
 		return b
 	}
-	out, err := json.MarshalIndent(v, "", "  ")
+	out, err := marshalIndent(v)
 	if err != nil {
 		return b
 	}
