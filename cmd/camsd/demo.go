@@ -16,8 +16,13 @@ import (
 const demoFile = "demo.env"
 
 // ensureDemo creates a demo tenant on an empty database and prints, as shell lines, what a
-// user needs to call it at once. Later starts print the same lines from demo.env.
+// user needs to call it at once. Later starts print the same lines from demo.env. It is for
+// the embedded database only: replicas sharing PostgreSQL would each make their own, and
+// their tenants come from a seed or camsd admin.
 func (m *Main) ensureDemo(ctx context.Context) error {
+	if m.Config.Database != "" {
+		return nil
+	}
 	path := filepath.Join(m.Config.DataDir, demoFile)
 	empty, err := m.DB.Empty(ctx)
 	if err != nil {
@@ -38,9 +43,6 @@ func (m *Main) ensureDemo(ctx context.Context) error {
 		return fmt.Errorf("create demo tenant: %w", err)
 	}
 	lines := d.env()
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil { // with PostgreSQL, only for demo.env
-		return err
-	}
 	if err := os.WriteFile(path, []byte(lines), 0o600); err != nil {
 		return err
 	}

@@ -296,3 +296,14 @@ func TestReplicas_Flow(t *testing.T) {
 	}
 	okBody(t, c(0), "ChatappMigrationRegister", at)
 }
+
+// TestReplicas_NoDemoTenant: replicas on PostgreSQL start on an empty database without
+// making demo tenants of their own.
+func TestReplicas_NoDemoTenant(t *testing.T) {
+	ms, _ := startReplicas(t, 2, func(c *ServeConfig) { c.Seed = "" })
+	for i, m := range ms {
+		if empty, err := m.DB.Empty(context.Background()); err != nil || !empty {
+			t.Errorf("replica %d: database empty = %v, %v; want no demo tenant", i, empty, err)
+		}
+	}
+}
