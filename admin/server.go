@@ -207,6 +207,12 @@ func checkUID(uid string) error {
 	return nil
 }
 
+// apply makes one account's change through ApplySeed, which creates what is missing and
+// updates what exists, and keeps every cache right.
+func (s *Server) apply(ctx context.Context, change camsd.SeedAccount) error {
+	return s.Store.ApplySeed(ctx, &camsd.Seed{Accounts: []camsd.SeedAccount{change}})
+}
+
 // account returns the account with everything it owns, or NotFound.
 func (s *Server) account(ctx context.Context, uid string) (*camsd.SeedAccount, error) {
 	if err := checkUID(uid); err != nil {
@@ -251,7 +257,7 @@ func (s *Server) createAccount(r *http.Request) (int, any, error) {
 		return 0, nil, exists("Account %s exists.", in.UID)
 	}
 	a := camsd.Account{UID: in.UID, Name: in.Name, Subscribed: in.Subscribed, QPS: in.QPS}
-	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{{Account: a}}}); err != nil {
+	if err := s.apply(r.Context(), camsd.SeedAccount{Account: a}); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, in, nil
@@ -267,7 +273,7 @@ func (s *Server) subscribe(on bool) func(r *http.Request) (int, any, error) {
 		}
 		acc := a.Account
 		acc.Subscribed = on
-		if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{{Account: acc}}}); err != nil {
+		if err := s.apply(r.Context(), camsd.SeedAccount{Account: acc}); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, Account{acc.UID, acc.Name, acc.Subscribed, acc.QPS}, nil
@@ -344,7 +350,7 @@ func (s *Server) createKey(r *http.Request) (int, any, error) {
 		// ApplySeed replaces a user's policies with the seed's: hand it the current ones.
 		change.Users = []camsd.SeedUser{{Name: u.Name, Policies: u.Policies, AccessKeys: []camsd.AccessKey{k}}}
 	}
-	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+	if err := s.apply(r.Context(), change); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, Key{AccessKeyId: id, AccessKeySecret: secret, UID: a.UID, UserName: in.UserName, Status: string(k.Status)}, nil
@@ -368,7 +374,7 @@ func (s *Server) setKeyStatus(st camsd.KeyStatus) func(r *http.Request) (int, an
 		} else {
 			change.Users = []camsd.SeedUser{{Name: p.User.Name, Policies: p.User.Policies, AccessKeys: []camsd.AccessKey{k}}}
 		}
-		if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+		if err := s.apply(r.Context(), change); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, Key{AccessKeyId: k.ID, UID: k.UID, UserName: k.UserName, Status: string(k.Status)}, nil
@@ -423,7 +429,7 @@ func (s *Server) createUser(r *http.Request) (int, any, error) {
 		return 0, nil, exists("Account %s already has RAM user %q.", a.UID, in.Name)
 	}
 	change := camsd.SeedAccount{Account: a.Account, Users: []camsd.SeedUser{{Name: in.Name}}}
-	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+	if err := s.apply(r.Context(), change); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, User{UID: a.UID, Name: in.Name}, nil
@@ -452,7 +458,7 @@ func (s *Server) attachPolicy(r *http.Request) (int, any, error) {
 	}
 	doc := string(in.Document)
 	change := camsd.SeedAccount{Account: a.Account, Users: []camsd.SeedUser{{Name: u.Name, Policies: append(u.Policies, doc)}}}
-	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+	if err := s.apply(r.Context(), change); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, in, nil
@@ -499,7 +505,7 @@ func (s *Server) createSpace(r *http.Request) (int, any, error) {
 	}
 	sp := camsd.SeedSpace{Space: camsd.Space{CustSpaceID: in.CustSpaceId, UID: a.UID, Name: in.Name, WabaID: in.WabaId, Pin: in.Pin}}
 	change := camsd.SeedAccount{Account: a.Account, Spaces: []camsd.SeedSpace{sp}}
-	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+	if err := s.apply(r.Context(), change); err != nil {
 		return 0, nil, err
 	}
 	in.Pin = ""
@@ -539,7 +545,7 @@ func (s *Server) setWhatsApp(r *http.Request) (int, any, error) {
 	}
 	sp.WabaID, sp.Pin = in.WabaId, in.Pin
 	change := camsd.SeedAccount{Account: a.Account, Spaces: []camsd.SeedSpace{{Space: *sp}}}
-	if err := s.Store.ApplySeed(r.Context(), &camsd.Seed{Accounts: []camsd.SeedAccount{change}}); err != nil {
+	if err := s.apply(r.Context(), change); err != nil {
 		return 0, nil, err
 	}
 	updated, err := s.Store.Space(r.Context(), sp.CustSpaceID)
