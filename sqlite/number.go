@@ -15,10 +15,13 @@ const firstNumberID = 100_000_000_000_000
 // ChangeNumber reads the number's state, runs change on it and writes back what change
 // changed, in one op of the writer: changes of any number are serial, which is what makes
 // each one atomic. With a camsd.Durability in ctx it returns once the outcome is decided,
-// before the commit (see durability.go). It invalidates the tenant cache, which holds numbers.
+// before the commit (see durability.go). When it writes a number's records it invalidates the
+// tenant cache, which holds numbers; a change that only counts a try or adds audit records
+// leaves the cache alone.
 func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
 	var ruleErr error
-	err := db.decide(ctx, "change number", &op{touchesTenants: true, fn: func(tx *wtx) error {
+	o := &op{}
+	o.fn = func(tx *wtx) error {
 		t, err := loadNumber(tx, custSpaceID, number, since)
 		if err != nil {
 			return err
@@ -28,8 +31,11 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 			ruleErr = err
 			return err
 		}
-		return t.save(tx, before)
-	}})
+		records, err := t.save(tx, before)
+		o.touchesTenants = records
+		return err
+	}
+	err := db.decide(ctx, "change number", o)
 	if ruleErr != nil {
 		return ruleErr
 	}
@@ -104,12 +110,14 @@ func loadNumber(tx *wtx, space, number string, since time.Time) (*numberTxn, err
 	return t, regs.Err()
 }
 
-// save writes what the rule changed since before.
-func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) error {
+// save writes what the rule changed since before, and reports whether that included a
+// number's records.
+func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) (records bool, err error) {
 	added, changed, codeChanged := t.Changes(before)
+	records = len(added)+len(changed) > 0
 	for _, r := range added {
 		if err := insertNumber(tx, r); err != nil {
-			return err
+			return records, err
 		}
 	}
 	for _, r := range changed {
@@ -118,19 +126,19 @@ func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) error {
 			WHERE cust_space_id = ? AND number = ?`,
 			r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
 			r.CustSpaceID, t.Number); err != nil {
-			return err
+			return records, err
 		}
 	}
 	if c := t.LastCode; codeChanged {
 		if _, err := tx.exec(`UPDATE verify_codes SET attempts = ?, used_at = ? WHERE seq = ?`,
 			c.Attempts, toNanos(c.UsedAt), t.codeSeq); err != nil {
-			return err
+			return records, err
 		}
 	}
 	if !t.Register.IsZero() {
 		if _, err := tx.exec(`INSERT INTO registrations (number, cust_space_id, at) VALUES (?, ?, ?)`,
 			t.Number, t.CustSpaceID, toNanos(t.Register)); err != nil {
-			return err
+			return records, err
 		}
 	}
 	for _, a := range t.Audit {
@@ -140,10 +148,10 @@ func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			toNanos(a.At), a.Action, a.CustSpaceID, a.PhoneNumber, a.UID, a.UserName,
 			a.AccessKeyID, a.RequestID, a.Outcome, a.Detail); err != nil {
-			return err
+			return records, err
 		}
 	}
-	return nil
+	return records, nil
 }
 
 // insertNumber adds r, with a new id when it has none.

@@ -62,7 +62,8 @@ type op struct {
 	// for a savepoint to roll back.
 	single bool
 	// touchesTenants marks an fn that may write accounts, users, keys, policies, spaces or
-	// phone numbers, so that what caches them is told when its transaction ends.
+	// phone numbers, so that what caches them is told when its transaction ends. An fn that
+	// knows only as it runs may set it then.
 	touchesTenants bool
 
 	taken, canceled bool // guarded by writer.mu
@@ -247,10 +248,10 @@ func (w *writer) commit(batch []*op) []*op {
 	tenants := false
 	for i := 0; i < len(batch); i++ {
 		o := batch[i]
-		tenants = tenants || o.touchesTenants
 		if err == nil {
 			err = w.apply(ctx, o)
 		}
+		tenants = tenants || o.touchesTenants // fn may have set it
 		if err != nil {
 			// The transaction itself is broken, so no write of this batch is kept, and
 			// no one may hear otherwise; the ops before this one hear it when they ask

@@ -88,6 +88,24 @@ func testChangeNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 			t.Errorf("beta's record = %v; want MIGRATED", n)
 		}
 	})
+	t.Run("a change is seen by the next read, whatever was read before it", func(t *testing.T) {
+		s := seeded(t, open)
+		if n, err := s.PhoneNumber(t.Context(), AcmeSpace, Number1); err != nil || n.Status != camsd.StatusMigrating {
+			t.Fatalf("PhoneNumber = %v, %v", n, err) // a store with a cache now holds it
+		}
+		change(t, s, AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
+			tx.Audit = append(tx.Audit, camsd.AuditRecord{At: T0, Action: "X", CustSpaceID: AcmeSpace, PhoneNumber: Number1})
+			return nil
+		})
+		change(t, s, AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
+			r := tx.Record(AcmeSpace)
+			r.Status, r.VerifiedAt = camsd.StatusConnected, T0
+			return nil
+		})
+		if n, err := s.PhoneNumber(t.Context(), AcmeSpace, Number1); err != nil || n.Status != camsd.StatusConnected || !n.VerifiedAt.Equal(T0) {
+			t.Errorf("PhoneNumber after the change = %+v, %v; want CONNECTED, verified at T0", n, err)
+		}
+	})
 	t.Run("an appended record without an id gets a new numeric one", func(t *testing.T) {
 		s := seeded(t, open)
 		var ids []string
