@@ -116,17 +116,7 @@ func callAction(ctx context.Context, endpoint, key, secret, signature, action st
 	for k, v := range params {
 		q[k] = dara.String(v)
 	}
-	res, err := client.CallApi(&openapi.Params{
-		Action:      dara.String(action),
-		Version:     dara.String(apiVersion),
-		Protocol:    dara.String("HTTPS"),
-		Pathname:    dara.String("/"),
-		Method:      dara.String("POST"),
-		AuthType:    dara.String("AK"),
-		Style:       dara.String("RPC"),
-		ReqBodyType: dara.String("formData"),
-		BodyType:    dara.String("json"),
-	}, &openapi.OpenApiRequest{Query: q}, &dara.RuntimeOptions{})
+	res, err := client.CallApi(rpcParams(action), &openapi.OpenApiRequest{Query: q}, &dara.RuntimeOptions{})
 	var sdkErr *tea.SDKError
 	if errors.As(err, &sdkErr) && tea.StringValue(sdkErr.Data) != "" {
 		return indent([]byte(tea.StringValue(sdkErr.Data))), fmt.Errorf("%s (HTTP %d)", tea.StringValue(sdkErr.Code), tea.IntValue(sdkErr.StatusCode))
@@ -150,6 +140,22 @@ func marshalIndent(v any) ([]byte, error) {
 }
 
 const apiVersion = "2020-06-06"
+
+// rpcParams describes a cams action the way the generated cams SDK does: RPC style, POST,
+// parameters in the query.
+func rpcParams(action string) *openapi.Params {
+	return &openapi.Params{
+		Action:      dara.String(action),
+		Version:     dara.String(apiVersion),
+		Protocol:    dara.String("HTTPS"),
+		Pathname:    dara.String("/"),
+		Method:      dara.String("POST"),
+		AuthType:    dara.String("AK"),
+		Style:       dara.String("RPC"),
+		ReqBodyType: dara.String("formData"),
+		BodyType:    dara.String("json"),
+	}
+}
 
 func indent(b []byte) []byte {
 	var v any

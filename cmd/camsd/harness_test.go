@@ -105,23 +105,12 @@ func (sdkHTTP) Call(req *http.Request, _ *http.Transport) (*http.Response, error
 
 // call makes an RPC call exactly as the generated cams SDK does: POST, params in the query.
 func call(c *openapi.Client, action string, query map[string]string) (map[string]any, error) {
-	params := &openapi.Params{
-		Action:      dara.String(action),
-		Version:     dara.String(apiVersion),
-		Protocol:    dara.String("HTTPS"),
-		Pathname:    dara.String("/"),
-		Method:      dara.String("POST"),
-		AuthType:    dara.String("AK"),
-		Style:       dara.String("RPC"),
-		ReqBodyType: dara.String("formData"),
-		BodyType:    dara.String("json"),
-	}
 	q := map[string]*string{}
 	for k, v := range query {
 		q[k] = dara.String(v)
 	}
 	req := &openapi.OpenApiRequest{Query: q}
-	return c.CallApi(params, req, &dara.RuntimeOptions{})
+	return c.CallApi(rpcParams(action), req, &dara.RuntimeOptions{})
 }
 
 func verifyCodeQuery(space, number, locale, method string) map[string]string {
