@@ -47,8 +47,9 @@ const (
 // mode for its status and nonce too). Codes written but not yet acknowledged may or may not be
 // there; either is correct.
 //
-// SIGKILL models a process crash, not a power cut: the page cache survives it. The fsync that
-// synchronous=FULL adds is what covers the power cut, and it is not exercised here.
+// SIGKILL models a process crash, not a power cut: the page cache survives it. The syncer's
+// fsync of the log is what covers the power cut; syncer_test.go checks that nothing is
+// acknowledged before it.
 func TestDB_CrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -256,8 +257,8 @@ func storedCodes(t *testing.T, db *DB) map[string]camsd.DeliveryStatus {
 func storedNonces(t *testing.T, db *DB) map[string]bool {
 	t.Helper()
 	stored := make(map[string]bool)
-	for _, row := range queryPairs(t, db, `SELECT nonce, access_key_id FROM nonces`) {
-		stored[row[0]] = row[1] == crashKey
+	for _, e := range storedNonceEntries(t, db) {
+		stored[e.nonce] = e.akid == crashKey
 	}
 	return stored
 }

@@ -19,33 +19,34 @@ const (
 // ErrNonceStoreFull if the key holds MaxNonces live nonces.
 //
 // The in-memory index decides (exactly one of concurrent Uses of a nonce wins there), then the
-// nonce is written through the group-commit writer so that a restart still refuses it. If
-// that write fails, the nonce is not used: the index forgets it and the client may retry.
+// nonce is written through the group-commit writer, with the other nonces of its
+// transaction in one row of nonce_log, so that a restart still refuses it. If that write
+// fails, the nonce is not used: the index forgets it and the client may retry.
 func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
 	now, exp := db.now().UnixNano(), toNanos(expires)
 	if err := db.nonces.reserve(accessKeyID, nonce, exp, now); err != nil {
 		return err
 	}
 	prune := db.nonceUses.Add(1)%pruneEvery == 0
-	o := &op{single: !prune, fn: func(tx *wtx) error {
+	// Single: the prune, when there is one, is the only statement; the nonce itself is
+	// written when the transaction commits.
+	o := &op{single: true, fn: func(tx *wtx) error {
 		if prune {
 			if _, err := tx.exec(`
-				DELETE FROM nonces WHERE (access_key_id, nonce) IN (
-					SELECT access_key_id, nonce FROM nonces WHERE expires_at <= ? LIMIT ?)`,
+				DELETE FROM nonce_log WHERE seq IN (
+					SELECT seq FROM nonce_log WHERE expires_at <= ? LIMIT ?)`,
 				now, pruneBatch); err != nil {
 				return err
 			}
 		}
-		_, err := tx.exec(`
-			INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?, ?, ?)
-			ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at`,
-			accessKeyID, nonce, exp)
-		return err
+		tx.w.nonces.add(accessKeyID, nonce, exp)
+		return nil
 	}}
 	return db.write(ctx, "use nonce", o, func() { db.nonces.unreserve(accessKeyID, nonce, exp) })
 }
 
-// loadNonces drops the expired rows and fills the index with the live ones.
+// loadNonces drops the rows whose nonces have all expired and fills the index with the live
+// ones.
 func (db *DB) loadNonces(ctx context.Context) error {
 	max := db.MaxNonces
 	if max <= 0 {
@@ -54,24 +55,31 @@ func (db *DB) loadNonces(ctx context.Context) error {
 	db.nonces = newNonceIndex(max)
 	now := db.now().UnixNano()
 	err := db.w.do(ctx, &op{single: true, fn: func(tx *wtx) error {
-		_, err := tx.exec(`DELETE FROM nonces WHERE expires_at <= ?`, now)
+		_, err := tx.exec(`DELETE FROM nonce_log WHERE expires_at <= ?`, now)
 		return err
 	}})
 	if err != nil {
 		return fmt.Errorf("sqlite: prune nonces: %w", err)
 	}
-	rows, err := db.query(ctx, `SELECT access_key_id, nonce, expires_at FROM nonces`)
+	rows, err := db.query(ctx, `SELECT seq, entries FROM nonce_log`)
 	if err != nil {
 		return fmt.Errorf("sqlite: load nonces: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var akid, nonce string
-		var exp int64
-		if err := rows.Scan(&akid, &nonce, &exp); err != nil {
+		var seq int64
+		var entries string
+		if err := rows.Scan(&seq, &entries); err != nil {
 			return fmt.Errorf("sqlite: load nonces: %w", err)
 		}
-		db.nonces.load(akid, nonce, exp)
+		err := parseNonceEntries(entries, func(akid, nonce string, exp int64) {
+			if exp > now {
+				db.nonces.load(akid, nonce, exp)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: load nonces: row %d: %w", seq, err)
+		}
 	}
 	return rows.Err()
 }

@@ -5,11 +5,12 @@
 // then builds with CGO_ENABLED=0 into one static binary that cross-compiles and runs on a
 // scratch image, which is most of what "self-hosted" asks of it.
 //
-// Every write is committed to the write-ahead log with synchronous=FULL before the method
+// Every write is committed to the write-ahead log, and the log fsynced, before the method
 // returns, or, when the context carries a camsd.Durability, before its Wait returns (see
 // durability.go), so a crash never loses what was acknowledged. To keep that affordable,
 // writes go through one writer goroutine that commits many callers' writes in one transaction
-// (group commit, see writer.go). Reads use a separate read-only pool, which WAL lets run
+// (group commit, see writer.go), and a syncer goroutine fsyncs the log while the writer runs
+// the next transaction (syncer.go). Reads use a separate read-only pool, which WAL lets run
 // beside the writer, and the tenants every request reads are cached in memory (cache.go).
 package sqlite
 
@@ -53,6 +54,9 @@ type DB struct {
 
 	path     string
 	maxBatch int // writes per group commit; a field so the benchmark can turn batching off
+	// fsync makes the write-ahead log durable; nil: (*os.File).Sync. Tests hold it or make
+	// it fail.
+	fsync func(*os.File) error
 
 	wdb       *sql.DB // the writer's single connection
 	rdb       *sql.DB // read-only pool
@@ -119,7 +123,7 @@ func (db *DB) Open() (err error) {
 		conn.Close()
 		return err
 	}
-	if db.w, err = startWriter(conn, db.maxBatch, db.tenants.invalidate); err != nil {
+	if db.w, err = startWriter(conn, db.path+"-wal", db.fsync, db.maxBatch, db.tenants.invalidate); err != nil {
 		conn.Close()
 		return err
 	}
@@ -189,15 +193,17 @@ func (db *DB) now() time.Time {
 }
 
 // writerDSN sets what durability rests on: WAL so that readers never block the writer and a
-// commit is one append, synchronous=FULL so that the append is fsynced before COMMIT returns
-// (NORMAL could lose the last commits on power loss), and BEGIN IMMEDIATE so that a lock held
-// by another process is waited for at BEGIN, never half way through a batch.
+// commit is one append to the log, synchronous=NORMAL so that COMMIT returns without waiting
+// for the disk (the writer's syncer fsyncs the log before any caller hears that its write is
+// committed, see syncer.go; a checkpoint syncs the log before it copies it into the database
+// and the database after), and BEGIN IMMEDIATE so that a lock held by another process is
+// waited for at BEGIN, never half way through a batch.
 func writerDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode()
 }

@@ -104,7 +104,7 @@ func TestDB_Open(t *testing.T) {
 	})
 	t.Run("sets the durability pragmas", func(t *testing.T) {
 		db := openTemp(t, nil)
-		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
+		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "foreign_keys": "1"} {
 			var got string
 			err := db.w.do(t.Context(), &op{fn: func(tx *wtx) error { return tx.get("PRAGMA "+pragma, nil, &got) }})
 			if err != nil || got != want {
@@ -226,13 +226,41 @@ func TestDB_Use_prunes(t *testing.T) {
 	for i := range pruneEvery {
 		use("new-"+strconv.Itoa(i), storetest.T0.Add(time.Hour))
 	}
-	var rows int
-	if err := db.get(t.Context(), `SELECT count(*) FROM nonces`, nil, &rows); err != nil {
+	if rows := len(storedNonceEntries(t, db)); rows != pruneEvery || db.nonces.len() != pruneEvery {
+		t.Errorf("after expiry: %d stored, %d in memory; want %d (only the live ones)", rows, db.nonces.len(), pruneEvery)
+	}
+}
+
+type nonceEntry struct {
+	akid, nonce string
+	exp         int64
+}
+
+// storedNonceEntries returns every nonce in nonce_log, in the order they were written.
+func storedNonceEntries(t *testing.T, db *DB) []nonceEntry {
+	t.Helper()
+	rows, err := db.query(t.Context(), `SELECT entries FROM nonce_log ORDER BY seq`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if rows != pruneEvery || db.nonces.len() != pruneEvery {
-		t.Errorf("after expiry: %d rows, %d in memory; want %d (only the live ones)", rows, db.nonces.len(), pruneEvery)
+	defer rows.Close()
+	var es []nonceEntry
+	for rows.Next() {
+		var entries string
+		if err := rows.Scan(&entries); err != nil {
+			t.Fatal(err)
+		}
+		err := parseNonceEntries(entries, func(akid, nonce string, exp int64) {
+			es = append(es, nonceEntry{akid, nonce, exp})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 func TestDB_Use_afterClose(t *testing.T) {

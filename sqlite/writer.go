@@ -5,17 +5,24 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
 	sqlitedriver "modernc.org/sqlite"
 )
 
-// writer commits writes in groups. One fsync per commit is the price of durability, and it
-// costs little more for a hundred writes than for one, so a single goroutine takes every
-// write that is waiting, and those that arrive while it runs them (up to max in all), runs
-// them in one transaction, commits once and only then tells each caller that its write is
-// durable.
+// writer commits writes in groups. An fsync is the price of durability, and it costs little
+// more for a hundred writes than for one, so a single goroutine takes every write that is
+// waiting, and those that arrive while it runs them (up to max in all), runs them in one
+// transaction and commits once.
+//
+// COMMIT only appends the transaction to the write-ahead log (synchronous=NORMAL); the
+// syncer, a goroutine of its own, then fsyncs the log for every transaction committed since
+// its last fsync, and only then tells their callers that their writes are durable. So the
+// writer runs the next transaction while the last one syncs, instead of waiting for the
+// disk: a call's writes wait for one fsync, not for the fsync of the transaction before
+// theirs and then their own (see syncer.go).
 //
 // Writes wait in a queue, in the order they were made, whoever made them: a caller's
 // earlier write is never committed after its later one. Queuing never waits for the writer,
@@ -42,6 +49,15 @@ type writer struct {
 	// (an I/O error, a full disk, no memory) or because a statement said ROLLBACK. Only the
 	// writer's goroutine touches it.
 	rolledBack bool
+
+	// nonces gathers the open transaction's nonces, written as one row at its commit, and
+	// outbox the trim of the simulator's outbox that it owes.
+	nonces nonceLog
+	outbox outboxTrim
+
+	// sync makes committed transactions durable; nil for a writer that a test drives by
+	// hand, which then reports ops committed as soon as COMMIT returns.
+	sync *syncer
 
 	// commits and writes count transactions and the ops in them, for tests and benchmarks.
 	commits, writes atomic.Uint64
@@ -72,9 +88,14 @@ type op struct {
 	executed, committed chan struct{}
 }
 
-func startWriter(conn *sql.Conn, max int, tenantsChanged func()) (*writer, error) {
+// startWriter starts a writer on conn, whose database's write-ahead log is the file at
+// walPath, made durable by fsync (nil: (*os.File).Sync).
+func startWriter(conn *sql.Conn, walPath string, fsync func(*os.File) error, max int, tenantsChanged func()) (*writer, error) {
 	w, err := newWriter(conn, max)
 	if err != nil {
+		return nil, err
+	}
+	if w.sync, err = startSyncer(walPath, fsync); err != nil {
 		return nil, err
 	}
 	w.tenantsChanged = tenantsChanged
@@ -189,40 +210,74 @@ func (w *writer) close() error {
 	default:
 	}
 	<-w.done
+	var syncErr error
+	if w.sync != nil {
+		syncErr = w.sync.close()
+	}
 	w.stmts.close()
-	return w.conn.Close()
+	return errors.Join(syncErr, w.conn.Close())
 }
 
+// txn is the writer's open transaction.
+type txn struct {
+	open    bool
+	ops     []*op // taken into it, in order
+	tenants bool  // an op may have written tenants
+	err     error // set once the transaction is broken
+}
+
+// run takes queued ops into a transaction and commits it when the syncer can sync it at
+// once: while the syncer is busy with earlier transactions, the open one keeps taking ops,
+// which then share its commit and the next fsync instead of each committing alone and
+// waiting for that fsync anyway. An op's fn runs as soon as it is taken, so a caller that
+// waits for its outcome (SaveCode's compare-and-set) never waits for a commit.
 func (w *writer) run() {
 	defer close(w.done)
+	t := &txn{}
 	var batch []*op
 	for {
 		var closed bool
-		batch, closed = w.take(batch[:0])
-		if len(batch) == 0 {
-			if closed {
-				return
+		batch, closed = w.take(batch[:0], w.max-len(t.ops))
+		if len(batch) > 0 {
+			if !t.open {
+				w.begin(t)
 			}
-			<-w.wake
+			w.applyAll(t, batch)
+			clear(batch)
+			if t.err != nil {
+				w.end(t) // broken: every op of it fails, and the next ones go to a new one
+			}
+			continue // what was queued meanwhile joins
+		}
+		if t.open {
+			if closed || len(t.ops) >= w.max || w.sync == nil || !w.sync.busy() {
+				w.end(t)
+				continue
+			}
+			select {
+			case <-w.wake:
+			case <-w.sync.idle:
+			}
 			continue
 		}
-		batch = w.commit(batch)
-		w.commits.Add(1)
-		w.writes.Add(uint64(len(batch)))
-		clear(batch)
+		if closed {
+			return
+		}
+		<-w.wake
 	}
 }
 
-// take moves queued ops, oldest first, into batch until it holds max, and reports whether the
-// writer is closed.
-func (w *writer) take(batch []*op) ([]*op, bool) {
+// take moves queued ops, oldest first, into batch until it holds room more, and reports
+// whether the writer is closed.
+func (w *writer) take(batch []*op, room int) ([]*op, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	k := 0
-	for ; k < len(w.queue) && len(batch) < w.max; k++ {
+	for ; k < len(w.queue) && room > 0; k++ {
 		if o := w.queue[k]; !o.canceled {
 			o.taken = true
 			batch = append(batch, o)
+			room--
 		}
 	}
 	n := copy(w.queue, w.queue[k:])
@@ -231,36 +286,68 @@ func (w *writer) take(batch []*op) ([]*op, bool) {
 	return batch, w.closed
 }
 
-// commit runs batch in one transaction, signalling each op executed as it goes, then
-// committed, and returns the batch. Ops queued while the transaction is open join it, up to
-// max: everyone who queued while the last commit was syncing goes into this one, and so does
-// a caller who queues its next write as soon as its previous one has executed (SaveCode, then
-// the writes that follow it in a request), without waiting for another commit.
-func (w *writer) commit(batch []*op) []*op {
-	// The writer's own statements use a context that never ends: once taken, a write
-	// completes whatever its caller's context does.
-	ctx := context.Background()
-	w.rolledBack = false
-	err := w.exec(ctx, "BEGIN IMMEDIATE")
-	if err != nil {
-		err = fmt.Errorf("begin: %w", err)
-	}
-	tenants := false
-	for i := 0; i < len(batch); i++ {
-		o := batch[i]
-		if err == nil {
-			err = w.apply(ctx, o)
+// commit runs batch in one transaction, signalling each op executed as it goes, and then
+// ends it. Ops queued while the transaction is open join it, up to max. It is the whole of a
+// transaction for a writer that a test drives by hand.
+func (w *writer) commit(batch []*op) {
+	t := &txn{}
+	w.begin(t)
+	w.applyAll(t, batch)
+	for t.err == nil && len(t.ops) < w.max {
+		more, _ := w.take(nil, w.max-len(t.ops))
+		if len(more) == 0 {
+			break
 		}
-		tenants = tenants || o.touchesTenants // fn may have set it
-		if err != nil {
-			// The transaction itself is broken, so no write of this batch is kept, and
-			// no one may hear otherwise; the ops before this one hear it when they ask
-			// whether they are committed.
-			o.outcome = err
+		w.applyAll(t, more)
+	}
+	w.end(t)
+}
+
+// begin opens t. The writer's own statements use a context that never ends: once taken, a
+// write completes whatever its caller's context does.
+func (w *writer) begin(t *txn) {
+	t.open = true
+	w.rolledBack = false
+	if w.sync != nil {
+		// After a failed fsync nothing says what reached the disk: take no more writes.
+		if t.err = w.sync.failed(); t.err != nil {
+			return
+		}
+	}
+	if err := w.exec(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.err = fmt.Errorf("begin: %w", err)
+	}
+}
+
+// applyAll runs ops in t, signalling each executed.
+func (w *writer) applyAll(t *txn, ops []*op) {
+	for _, o := range ops {
+		if t.err == nil {
+			t.err = w.apply(context.Background(), o)
+		}
+		t.tenants = t.tenants || o.touchesTenants // fn may have set it
+		if t.err != nil {
+			// The transaction itself is broken, so no write of it is kept, and no one
+			// may hear otherwise; the ops before this one hear it when they ask whether
+			// they are committed.
+			o.outcome = t.err
 		}
 		close(o.executed)
-		if i == len(batch)-1 && err == nil {
-			batch, _ = w.take(batch)
+		t.ops = append(t.ops, o)
+	}
+}
+
+// end commits t (or rolls it back if it broke), hands its ops to the syncer, or reports
+// them committed if it did not commit, and readies t for the next transaction.
+func (w *writer) end(t *txn) {
+	ctx := context.Background()
+	err := t.err
+	if err == nil {
+		tx := &wtx{w: w, ctx: ctx}
+		if err = w.nonces.flush(tx); err != nil {
+			err = fmt.Errorf("write nonces: %w", err)
+		} else if err = w.outbox.flush(tx); err != nil {
+			err = fmt.Errorf("trim outbox: %w", err)
 		}
 	}
 	if err == nil {
@@ -269,21 +356,32 @@ func (w *writer) commit(batch []*op) []*op {
 		}
 	}
 	if err != nil {
+		w.nonces.reset()
+		w.outbox.reset()
 		w.rollback(ctx)
 	}
-	if tenants && w.tenantsChanged != nil {
+	if t.tenants && w.tenantsChanged != nil {
 		w.tenantsChanged()
 	}
-	for _, o := range batch {
+	for _, o := range t.ops {
 		// An outcome decided in a transaction that did not commit may rest on writes that
 		// were rolled back with it, so then every op reports the transaction's error.
 		o.err = o.outcome
 		if err != nil {
 			o.err = err
 		}
-		close(o.committed)
 	}
-	return batch
+	if err != nil || w.sync == nil {
+		for _, o := range t.ops {
+			close(o.committed)
+		}
+	} else {
+		w.sync.add(t.ops)
+	}
+	w.commits.Add(1)
+	w.writes.Add(uint64(len(t.ops)))
+	clear(t.ops)
+	*t = txn{ops: t.ops[:0]}
 }
 
 // errRolledBack is the transaction's error when SQLite ended it during an op.

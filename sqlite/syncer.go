@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// syncer makes committed transactions durable: it fsyncs the write-ahead log and only then
+// reports the ops of every transaction committed before that fsync began as committed.
+//
+// The writer commits with synchronous=NORMAL, so COMMIT appends the transaction's frames to
+// the log without waiting for the disk, and hands the transaction's ops to the syncer. One
+// fsync covers every frame written before it, so while one runs, the transactions that the
+// writer commits meanwhile wait together for the next. The writer never waits for the disk,
+// and a caller waits for one fsync after its commit, not for the whole commit of the
+// transaction in progress and then its own.
+//
+// What SQLite does with the log keeps that sound: it appends frames, and it overwrites them
+// (restarting the log after a checkpoint) only once a checkpoint has copied them into the
+// database and synced it. A fsync of the log's file through a descriptor of our own flushes
+// what SQLite wrote through its own, since both name the same file.
+//
+// Readers may see a transaction between its COMMIT and its fsync. What they read may then
+// be lost in a power cut, as may the write itself, but no caller has been told that the
+// write is durable, and any later write that rests on it is in a later transaction, which
+// no fsync can make durable without making this one durable too.
+//
+// After a failed fsync nothing says which writes reached the disk (Linux may report the
+// failure once and then forget it), so the syncer reports the failure to every op it holds
+// and the writer takes no more writes: camsd must be restarted, and SQLite's recovery then
+// keeps what the log holds.
+type syncer struct {
+	wal   *os.File
+	fsync func(*os.File) error
+
+	// idle holds a token when the syncer has finished an fsync with nothing left to sync,
+	// for a writer that waits for that to commit.
+	idle chan struct{}
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending []*op
+	syncing bool // an fsync is running
+	closing bool
+	err     error // sticky: the first failed fsync
+	done    chan struct{}
+}
+
+// startSyncer opens the log at walPath, which must exist (SQLite made it when the writer's
+// connection switched to WAL), and starts syncing it with fsync (nil: (*os.File).Sync).
+func startSyncer(walPath string, fsync func(*os.File) error) (*syncer, error) {
+	f, err := os.Open(walPath)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open write-ahead log to sync it: %w", err)
+	}
+	if fsync == nil {
+		fsync = (*os.File).Sync
+	}
+	s := &syncer{wal: f, fsync: fsync, idle: make(chan struct{}, 1), done: make(chan struct{})}
+	s.cond = sync.NewCond(&s.mu)
+	go s.run()
+	return s, nil
+}
+
+// add hands over ops of a transaction that has committed; their err is set, and the syncer
+// closes their committed channels once their transaction is durable.
+func (s *syncer) add(ops []*op) {
+	s.mu.Lock()
+	s.pending = append(s.pending, ops...)
+	s.mu.Unlock()
+	s.cond.Signal()
+}
+
+// busy reports whether an fsync is running or transactions wait for one.
+func (s *syncer) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.syncing || len(s.pending) > 0
+}
+
+// failed returns the error of a failed fsync, after which no write may be taken.
+func (s *syncer) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *syncer) run() {
+	defer close(s.done)
+	var ops []*op
+	for {
+		s.mu.Lock()
+		s.syncing = false
+		for len(s.pending) == 0 && !s.closing {
+			select {
+			case s.idle <- struct{}{}:
+			default: // a token is already there
+			}
+			s.cond.Wait()
+		}
+		ops, s.pending = s.pending, ops[:0]
+		s.syncing = len(ops) > 0
+		closing := s.closing
+		failed := s.err
+		s.mu.Unlock()
+		if len(ops) == 0 && closing {
+			return
+		}
+		err := failed
+		if err == nil {
+			if err = s.fsync(s.wal); err != nil {
+				err = fmt.Errorf("sync write-ahead log: %w", err)
+				s.mu.Lock()
+				s.err = err
+				s.mu.Unlock()
+			}
+		}
+		for _, o := range ops {
+			if err != nil {
+				o.err = err
+			}
+			close(o.committed)
+		}
+		clear(ops)
+	}
+}
+
+// close syncs what is pending, stops and closes the log's file; the writer has stopped
+// committing.
+func (s *syncer) close() error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.cond.Signal()
+	<-s.done
+	return errors.Join(s.failed(), s.wal.Close())
+}
