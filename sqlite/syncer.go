@@ -56,7 +56,7 @@ func startSyncer(walPath string, fsync func(*os.File) error) (*syncer, error) {
 		return nil, fmt.Errorf("sqlite: open write-ahead log to sync it: %w", err)
 	}
 	if fsync == nil {
-		fsync = (*os.File).Sync
+		fsync = syncLog
 	}
 	s := &syncer{wal: f, fsync: fsync, idle: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
