@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -148,5 +149,67 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSyncer_commitDelay checks that the syncer spaces its fsyncs only when one served
+// several calls: a lone caller is never delayed.
+func TestSyncer_commitDelay(t *testing.T) {
+	h := newHeldSync()
+	db := openTemp(t, func(db *DB) { db.fsync = h.fsync })
+	var mu sync.Mutex
+	var slept []time.Duration
+	db.w.sync.sleep = func(d time.Duration) {
+		mu.Lock()
+		slept = append(slept, d)
+		mu.Unlock()
+	}
+	sleeps := func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(slept)
+	}
+	call := func(phone string) *camsd.Durability {
+		ctx, d := camsd.WithDurability(t.Context())
+		for range 4 { // the writes of one call share its fsyncs
+			if err := db.AddMessage(ctx, camsd.Message{PhoneNumber: phone, CreatedAt: time.Now()}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+
+	for i := range 5 {
+		if err := call("lone" + strconv.Itoa(i)).Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := sleeps(); len(s) != 0 {
+		t.Fatalf("a lone caller's fsyncs were spaced: slept %v", s)
+	}
+
+	// Two calls made while an fsync is held share the next one, which is then spaced.
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { h.held.Store(false); close(h.release) }) }
+	t.Cleanup(release)
+	h.held.Store(true)
+	before := h.calls.Load()
+	first := call("first")
+	waitFor(t, "the first call's fsync to start", func() bool { return h.calls.Load() == before+1 })
+	a, b := call("a"), call("b")
+	waitFor(t, "the writer to take both calls", func() bool {
+		db.w.mu.Lock()
+		defer db.w.mu.Unlock()
+		return len(db.w.queue) == 0
+	})
+	release()
+	for _, d := range []*camsd.Durability{first, a, b} {
+		if err := d.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the spacing after the shared fsync", func() bool { return len(sleeps()) > 0 })
+	if s := sleeps(); len(s) != 1 || s[0] <= 0 || s[0] > commitDelay {
+		t.Errorf("slept %v; want one wait in (0, %v] after the fsync that served two calls", s, commitDelay)
 	}
 }

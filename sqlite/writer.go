@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/camsd/camsd"
 	sqlitedriver "modernc.org/sqlite"
 )
 
@@ -83,6 +84,10 @@ type op struct {
 	touchesTenants bool
 
 	taken, canceled bool // guarded by writer.mu
+
+	// call is the Durability of the call that made the op, if any: the ops of one call share
+	// it, so that the syncer can tell how many calls an fsync served.
+	call *camsd.Durability
 
 	outcome, err        error
 	executed, committed chan struct{}
@@ -167,6 +172,7 @@ func (w *writer) enqueue(ctx context.Context, o *op) error {
 		return err
 	}
 	o.executed, o.committed = make(chan struct{}), make(chan struct{})
+	o.call = camsd.DurabilityFrom(ctx)
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -371,6 +377,8 @@ func (w *writer) end(t *txn) {
 			o.err = err
 		}
 	}
+	w.commits.Add(1)
+	w.writes.Add(uint64(len(t.ops)))
 	if err != nil || w.sync == nil {
 		for _, o := range t.ops {
 			close(o.committed)
@@ -378,8 +386,6 @@ func (w *writer) end(t *txn) {
 	} else {
 		w.sync.add(t.ops)
 	}
-	w.commits.Add(1)
-	w.writes.Add(uint64(len(t.ops)))
 	clear(t.ops)
 	*t = txn{ops: t.ops[:0]}
 }
