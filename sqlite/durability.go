@@ -24,7 +24,8 @@ import (
 //
 // Queued writes are taken in the order they were queued, so a request's writes commit in
 // the order it made them, and a queued write is always made, whatever its context does
-// afterwards. A write is seen by reads once it commits, at the latest when Wait returns.
+// afterwards. A write is seen by reads once it commits, at the latest when Wait returns; it may
+// be seen a little before its fsync (see syncer.go).
 
 // write runs o for a method whose caller needs nothing from o before its commit, and reports
 // o's errors as what's. undo, if not nil, is called when o fails, before its error is
