@@ -54,7 +54,7 @@ type DB struct {
 
 	path     string
 	maxBatch int // writes per group commit; a field so the benchmark can turn batching off
-	// fsync makes the write-ahead log durable; nil: (*os.File).Sync. Tests hold it or make
+	// fsync makes the write-ahead log durable; nil: syncLog. Tests hold it or make
 	// it fail.
 	fsync func(*os.File) error
 

@@ -93,7 +93,7 @@ func calls(ops []*op, limit int) int {
 }
 
 // startSyncer opens the log at walPath, which must exist (SQLite made it when the writer's
-// connection switched to WAL), and starts syncing it with fsync (nil: (*os.File).Sync).
+// connection switched to WAL), and starts syncing it with fsync (nil: syncLog).
 func startSyncer(walPath string, fsync func(*os.File) error) (*syncer, error) {
 	f, err := os.Open(walPath)
 	if err != nil {

@@ -94,7 +94,7 @@ type op struct {
 }
 
 // startWriter starts a writer on conn, whose database's write-ahead log is the file at
-// walPath, made durable by fsync (nil: (*os.File).Sync).
+// walPath, made durable by fsync (nil: syncLog).
 func startWriter(conn *sql.Conn, walPath string, fsync func(*os.File) error, max int, tenantsChanged func()) (*writer, error) {
 	w, err := newWriter(conn, max)
 	if err != nil {
