@@ -32,43 +32,118 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 }
 
 // SaveCode records c unless a code of that number that did not fail was sent after
-// notSentAfter; then it returns ErrConflict. The check and the insert run in the writer, one
-// op at a time, which is what makes the compare-and-set exact. Returns ErrNotFound when the
-// number does not exist. With a camsd.Durability in ctx it returns once the outcome is
-// decided, before the commit (see durability.go).
+// notSentAfter; then it returns ErrConflict. The check is made in memory when the gate knows
+// the number (codegate.go), else by the writer in SQL; either way in the order the writes are
+// queued, which is what makes the compare-and-set exact. Returns ErrNotFound when the number
+// does not exist. With a camsd.Durability in ctx it returns once the outcome is decided,
+// before the commit (see durability.go); a number the gate knows exists, so its ErrNotFound,
+// should it be deleted meanwhile, would come from Wait.
 func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
-	// Single: the insert is the one change, and the last statement.
-	return db.decide(ctx, "save code", &op{single: true, fn: func(tx *wtx) error {
-		var taken bool
-		err := tx.get(`
-			SELECT EXISTS (
-				SELECT 1 FROM verify_codes
-				WHERE cust_space_id = ? AND number = ? AND sent_at > ? AND status <> ?)`,
-			[]any{c.CustSpaceID, c.PhoneNumber, toNanos(notSentAfter), string(camsd.DeliveryFailed)},
-			&taken)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return camsd.ErrConflict
-		}
-		_, err = tx.exec(`
+	k := codeKey{c.CustSpaceID, c.PhoneNumber}
+	limit, sent := toNanos(notSentAfter), toNanos(c.SentAt)
+	counts := c.Status != camsd.DeliveryFailed
+	insert := func(tx *wtx) error {
+		_, err := tx.exec(`
 			INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at,
 				expires_at, request_id, access_key_id, status)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.CustSpaceID, c.PhoneNumber, c.Code, c.Method, c.Locale, toNanos(c.SentAt),
+			c.CustSpaceID, c.PhoneNumber, c.Code, c.Method, c.Locale, sent,
 			toNanos(c.ExpiresAt), c.RequestID, c.AccessKeyID, string(c.Status))
 		if isForeignKey(err) {
 			return camsd.ErrNotFound
 		}
 		return err
-	}})
+	}
+	g := &db.codes
+	d := camsd.DurabilityFrom(ctx)
+
+	g.mu.Lock()
+	if e := g.entry(k); e.known && e.slow == 0 {
+		if e.newest > limit {
+			g.mu.Unlock()
+			return camsd.ErrConflict
+		}
+		if counts {
+			e.newest = max(e.newest, sent)
+		}
+		// Single: the insert is the one change.
+		o := &op{single: true, fn: insert}
+		err := db.w.enqueue(ctx, o)
+		g.mu.Unlock()
+		if err != nil {
+			g.forget(k)
+			return wrap("save code", err)
+		}
+		if d != nil {
+			d.Defer(func() error { return g.settled(k, wrap("save code", o.wait())) })
+			return nil
+		}
+		if err := db.w.await(ctx, o, o.committed); err != nil {
+			return g.settled(k, err)
+		}
+		return g.settled(k, wrap("save code", o.err))
+	}
+
+	e := g.entry(k)
+	e.slow++
+	gen := e.gen
+	ran := false // read after o.executed, which the writer closes after fn
+	// Single: the insert is the one change, and the last statement.
+	o := &op{single: true, fn: func(tx *wtx) error {
+		ran = true
+		var newest int64
+		err := tx.get(`
+			SELECT coalesce(max(sent_at), 0) FROM verify_codes
+			WHERE cust_space_id = ? AND number = ? AND status <> ?`,
+			[]any{c.CustSpaceID, c.PhoneNumber, string(camsd.DeliveryFailed)}, &newest)
+		switch {
+		case err != nil:
+		case newest > limit:
+			err = camsd.ErrConflict
+		default:
+			if err = insert(tx); err == nil && counts {
+				newest = max(newest, sent)
+			}
+		}
+		g.learn(k, gen, newest, err == nil || err == camsd.ErrConflict)
+		return err
+	}}
+	err := db.w.enqueue(ctx, o)
+	g.mu.Unlock()
+	if err != nil {
+		g.learn(k, gen, 0, false)
+		return wrap("save code", err)
+	}
+	signal := o.committed
+	if d != nil {
+		signal = o.executed
+	}
+	if err := db.w.await(ctx, o, signal); err != nil {
+		g.learn(k, gen, 0, false) // withdrawn before the writer took it: fn never ran
+		return err
+	}
+	if !ran {
+		g.learn(k, gen, 0, false) // its transaction broke before it
+	}
+	if d == nil {
+		return g.settled(k, wrap("save code", o.err))
+	}
+	if o.outcome != nil {
+		return wrap("save code", o.outcome)
+	}
+	d.Defer(func() error { return g.settled(k, wrap("save code", o.wait())) })
+	return nil
 }
 
 // SetCodeStatus sets the status of the code of the number sent at sentAt (of the last one
 // recorded, should two share sentAt). Returns ErrNotFound: with a camsd.Durability in ctx,
 // from its Wait (see durability.go).
 func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
+	if s == camsd.DeliveryFailed {
+		// The newest code that did not fail may now be an older one. (A code is set to
+		// sent only after it was recorded pending, which changes nothing for the gate.)
+		db.codes.forget(codeKey{custSpaceID, number})
+	}
 	// Single: one UPDATE; when it matched nothing there is nothing to undo.
 	return db.write(ctx, "set code status", &op{single: true, fn: func(tx *wtx) error {
 		res, err := tx.exec(`

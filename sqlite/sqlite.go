@@ -64,6 +64,7 @@ type DB struct {
 	rstmts    stmtCache
 	tenants   tenantCache
 	nonces    *nonceIndex
+	codes     codeGate
 	nonceUses atomic.Uint64 // paces the pruning of the nonces table
 
 	closeMu sync.Mutex
