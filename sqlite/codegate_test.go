@@ -74,20 +74,7 @@ func TestCodeGate_exact(t *testing.T) {
 	}
 	wg.Wait()
 
-	live := map[string][]int64{} // sent_at of the codes that did not fail, per number
-	rows, err := db.query(ctx, `SELECT number, sent_at FROM verify_codes WHERE status <> 'failed' ORDER BY number, sent_at`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		var at int64
-		if err := rows.Scan(&n, &at); err != nil {
-			t.Fatal(err)
-		}
-		live[n] = append(live[n], at)
-	}
-	rows.Close()
+	live := sentAts(t, db, `WHERE status <> 'failed'`) // the codes that did not fail
 	admitted := 0
 	for n, ats := range live {
 		admitted += len(ats)
@@ -99,20 +86,7 @@ func TestCodeGate_exact(t *testing.T) {
 	}
 	// A refusal at t needs a code that did not fail then, sent after t-interval (calls race,
 	// so it may carry a later tick); it may have been set to failed since, so any code will do.
-	all := map[string][]int64{}
-	rows, err = db.query(ctx, `SELECT number, sent_at FROM verify_codes`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		var at int64
-		if err := rows.Scan(&n, &at); err != nil {
-			t.Fatal(err)
-		}
-		all[n] = append(all[n], at)
-	}
-	rows.Close()
+	all := sentAts(t, db, "")
 	for _, r := range refused {
 		blamed := false
 		for _, at := range all[r.number] {
@@ -178,4 +152,27 @@ func TestCodeGate_brokenTransaction(t *testing.T) {
 	if !e.known || e.slow != 0 {
 		t.Errorf("gate entry after a recorded code: %+v; want it known", e)
 	}
+}
+
+// sentAts returns the sent_at of the stored codes that where selects, per number, in order.
+func sentAts(t *testing.T, db *DB, where string) map[string][]int64 {
+	t.Helper()
+	rows, err := db.query(t.Context(), `SELECT number, sent_at FROM verify_codes `+where+` ORDER BY number, sent_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string][]int64{}
+	for rows.Next() {
+		var n string
+		var at int64
+		if err := rows.Scan(&n, &at); err != nil {
+			t.Fatal(err)
+		}
+		got[n] = append(got[n], at)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
