@@ -292,23 +292,6 @@ func (w *writer) take(batch []*op, room int) ([]*op, bool) {
 	return batch, w.closed
 }
 
-// commit runs batch in one transaction, signalling each op executed as it goes, and then
-// ends it. Ops queued while the transaction is open join it, up to max. It is the whole of a
-// transaction for a writer that a test drives by hand.
-func (w *writer) commit(batch []*op) {
-	t := &txn{}
-	w.begin(t)
-	w.applyAll(t, batch)
-	for t.err == nil && len(t.ops) < w.max {
-		more, _ := w.take(nil, w.max-len(t.ops))
-		if len(more) == 0 {
-			break
-		}
-		w.applyAll(t, more)
-	}
-	w.end(t)
-}
-
 // begin opens t. The writer's own statements use a context that never ends: once taken, a
 // write completes whatever its caller's context does.
 func (w *writer) begin(t *txn) {

@@ -132,6 +132,24 @@ func handWriter(t *testing.T, db *DB) *writer {
 	return w
 }
 
+// commit runs batch in one transaction, signalling each op executed as it goes, and then
+// ends it. Ops queued while the transaction is open join it, up to max. It is the whole of a
+// transaction for a writer that a test drives by hand (run, instead, keeps a transaction open
+// while the syncer is busy).
+func (w *writer) commit(batch []*op) {
+	t := &txn{}
+	w.begin(t)
+	w.applyAll(t, batch)
+	for t.err == nil && len(t.ops) < w.max {
+		more, _ := w.take(nil, w.max-len(t.ops))
+		if len(more) == 0 {
+			break
+		}
+		w.applyAll(t, more)
+	}
+	w.end(t)
+}
+
 // batch readies ops as enqueue does, for a hand-driven commit.
 func batch(ops ...*op) []*op {
 	for _, o := range ops {
