@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -101,8 +102,8 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			fmt.Fprintf(out, "round %d/%d  %-5s  %8.0f req/s  p50 %-9v p99 %-9v failed %d\n",
-				r, c.Rounds, name, res.RPS(), res.Percentile(0.5).Round(time.Microsecond), res.Percentile(0.99).Round(time.Microsecond), res.Failed)
+			fmt.Fprintf(out, "round %d/%d  %-5s  %8.0f req/s  cpu/call %-7v p50 %-9v p99 %-9v failed %d\n",
+				r, c.Rounds, name, res.RPS(), res.CPUPerCall().Round(time.Microsecond), res.Percentile(0.5).Round(time.Microsecond), res.Percentile(0.99).Round(time.Microsecond), res.Failed)
 			if name == "bare" {
 				bare = append(bare, res)
 			} else {
@@ -112,6 +113,10 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	}
 	mb, mc := medianRPS(bare), medianRPS(full)
 	fmt.Fprintf(out, "median  bare %.0f req/s, camsd %.0f req/s, ratio %.2f\n", mb, mc, mc/mb)
+	if cb, cc := medianCPU(bare), medianCPU(full); cb > 0 && cc > 0 {
+		fmt.Fprintf(out, "median  cpu/call (whole process, load generator included): bare %v, camsd %v, ratio %.2f\n",
+			cb.Round(time.Microsecond), cc.Round(time.Microsecond), float64(cb)/float64(cc))
+	}
 	for _, r := range full {
 		if r.Failed > 0 {
 			return fmt.Errorf("%d camsd calls did not answer as the %s path does", r.Failed, c.Path)
@@ -126,6 +131,18 @@ func medianRPS(rs []loadResult) float64 {
 		v[i] = r.RPS()
 	}
 	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func medianCPU(rs []loadResult) time.Duration {
+	v := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		v[i] = r.CPUPerCall()
+	}
+	slices.Sort(v)
 	if len(v)%2 == 1 {
 		return v[len(v)/2]
 	}

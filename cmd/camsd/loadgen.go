@@ -137,9 +137,16 @@ type loadResult struct {
 	Failed    int // not the expected HTTP status
 	Elapsed   time.Duration
 	Latencies []time.Duration
+	// CPU is the CPU time the whole process used during the run, the load generator's
+	// included (0 when the system does not say).
+	CPU time.Duration
 }
 
 func (r loadResult) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+// CPUPerCall is the process's CPU time per call: unlike RPS, it hardly moves with what else
+// the machine is doing, so it shows a change too small for the noise in RPS.
+func (r loadResult) CPUPerCall() time.Duration { return r.CPU / time.Duration(r.Requests) }
 
 func (r loadResult) Percentile(p float64) time.Duration {
 	if len(r.Latencies) == 0 {
@@ -154,7 +161,7 @@ func runLoad(ctx context.Context, client *http.Client, calls []signedCall, concu
 	var next, failed atomic.Int64
 	lat := make([]time.Duration, len(calls))
 	var wg sync.WaitGroup
-	start := time.Now()
+	cpu0, start := processCPU(), time.Now()
 	for w := 0; w < concurrency; w++ {
 		wg.Add(1)
 		go func() {
@@ -173,7 +180,7 @@ func runLoad(ctx context.Context, client *http.Client, calls []signedCall, concu
 		}()
 	}
 	wg.Wait()
-	r := loadResult{Requests: len(calls), Failed: int(failed.Load()), Elapsed: time.Since(start), Latencies: lat}
+	r := loadResult{Requests: len(calls), Failed: int(failed.Load()), Elapsed: time.Since(start), Latencies: lat, CPU: processCPU() - cpu0}
 	sort.Slice(r.Latencies, func(i, j int) bool { return r.Latencies[i] < r.Latencies[j] })
 	return r
 }
