@@ -10,6 +10,9 @@ import (
 // LastCode returns the newest code of the number, by SentAt and then by insertion.
 // Returns ErrNotFound.
 func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.VerifyCode, error) {
+	if err := db.settle(ctx); err != nil {
+		return nil, wrap("last code", err)
+	}
 	c := camsd.VerifyCode{CustSpaceID: custSpaceID, PhoneNumber: number}
 	var sentAt, expiresAt, usedAt int64
 	var status string
@@ -36,8 +39,8 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // the number (codegate.go), else by the writer in SQL; either way in the order the writes are
 // queued, which is what makes the compare-and-set exact. Returns ErrNotFound when the number
 // does not exist. With a camsd.Durability in ctx it returns once the outcome is decided,
-// before the commit (see durability.go); a number the gate knows exists, so its ErrNotFound,
-// should it be deleted meanwhile, would come from Wait.
+// before the commit (see durability.go). A code that the gate lets through goes to the
+// writer's journal (journal.go).
 func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
 	k := codeKey{c.CustSpaceID, c.PhoneNumber}
 	limit, sent := toNanos(notSentAfter), toNanos(c.SentAt)
@@ -66,8 +69,16 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 		if counts {
 			e.newest = max(e.newest, sent)
 		}
-		// Single: the insert is the one change.
-		o := &op{single: true, fn: insert}
+		// The gate knows that the number exists (numbers are never deleted), so the code
+		// cannot fail on its own: it goes to the journal (see journal.go). Single: no
+		// statement.
+		o := &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
+			tx.w.jr.add(jentry{kind: jCode, space: c.CustSpaceID, number: c.PhoneNumber,
+				code: c.Code, method: c.Method, locale: c.Locale, at: sent,
+				expiresAt: toNanos(c.ExpiresAt), requestID: c.RequestID,
+				accessKeyID: c.AccessKeyID, status: string(c.Status)})
+			return nil
+		}}
 		err := db.w.enqueue(ctx, o)
 		g.mu.Unlock()
 		if err != nil {
@@ -144,8 +155,13 @@ func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sen
 		// sent only after it was recorded pending, which changes nothing for the gate.)
 		db.codes.forget(codeKey{custSpaceID, number})
 	}
-	// Single: one UPDATE; when it matched nothing there is nothing to undo.
-	return db.write(ctx, "set code status", &op{single: true, fn: func(tx *wtx) error {
+	// Single: at most one UPDATE; when it matched nothing there is nothing to undo.
+	// journalSafe: a code still in the journal gets its status there, and one that is not is
+	// in verify_codes.
+	return db.write(ctx, "set code status", &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
+		if tx.w.jr.setStatus(custSpaceID, number, toNanos(sentAt), string(s)) {
+			return nil
+		}
 		res, err := tx.exec(`
 			UPDATE verify_codes SET status = ?
 			WHERE seq = (

@@ -157,6 +157,9 @@ func TestCodeGate_brokenTransaction(t *testing.T) {
 // sentAts returns the sent_at of the stored codes that where selects, per number, in order.
 func sentAts(t *testing.T, db *DB, where string) map[string][]int64 {
 	t.Helper()
+	if err := db.settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := db.query(t.Context(), `SELECT number, sent_at FROM verify_codes `+where+` ORDER BY number, sent_at`)
 	if err != nil {
 		t.Fatal(err)

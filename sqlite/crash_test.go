@@ -68,9 +68,11 @@ func testCrashSafety(t *testing.T, mode string) {
 	db.Close()
 
 	acked := make(map[string]bool)
+	var last string // the last code acknowledged
 	for round := range crashRounds {
 		for _, code := range crashRound(t, path, mode, round) {
 			acked[code] = true
+			last = code
 		}
 	}
 
@@ -94,6 +96,21 @@ func testCrashSafety(t *testing.T, mode string) {
 			if lost <= 10 {
 				t.Errorf("acknowledged request %s: status %q, nonce recorded %v after the crash; want sent, true", code, status, nonces[code])
 			}
+		}
+	}
+	if mode == crashDurability && last != "" {
+		// The outbox keeps the newest 100 messages, and at most crashWriters calls were in
+		// flight after the last acknowledgement, so its message must be there.
+		ms, err := db.Messages(t.Context(), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, m := range ms {
+			found = found || m.Code == last
+		}
+		if !found {
+			t.Errorf("the message of the last acknowledged request %s is missing after the crash (%d messages kept)", last, len(ms))
 		}
 	}
 	t.Logf("%d rounds: %d codes acknowledged, %d stored, %d lost, %d stored without acknowledgement (in flight at the kill)",

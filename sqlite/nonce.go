@@ -29,8 +29,8 @@ func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.T
 	}
 	prune := db.nonceUses.Add(1)%pruneEvery == 0
 	// Single: the prune, when there is one, is the only statement; the nonce itself is
-	// written when the transaction commits.
-	o := &op{single: true, fn: func(tx *wtx) error {
+	// written when the transaction commits. journalSafe: nonces are not codes or messages.
+	o := &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
 		if prune {
 			if _, err := tx.exec(`
 				DELETE FROM nonce_log WHERE seq IN (

@@ -207,6 +207,9 @@ func (db *DB) Audit(ctx context.Context, q camsd.AuditQuery) ([]camsd.AuditRecor
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
+	if err := db.settle(ctx); err != nil {
+		return nil, wrap("audit", err)
+	}
 	rows, err := db.query(ctx, auditQuery, q.PhoneNumber, q.UID, limit)
 	if err != nil {
 		return nil, wrap("audit", err)

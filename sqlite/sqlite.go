@@ -10,8 +10,10 @@
 // durability.go), so a crash never loses what was acknowledged. To keep that affordable,
 // writes go through one writer goroutine that commits many callers' writes in one transaction
 // (group commit, see writer.go), and a syncer goroutine fsyncs the log while the writer runs
-// the next transaction (syncer.go). Reads use a separate read-only pool, which WAL lets run
-// beside the writer, and the tenants every request reads are cached in memory (cache.go).
+// the next transaction (syncer.go). Codes, their delivery status and captured messages are
+// committed as one journal row per transaction and applied to their tables in bulk, before
+// any read of those tables (journal.go). Reads use a separate read-only pool, which WAL lets
+// run beside the writer, and the tenants every request reads are cached in memory (cache.go).
 package sqlite
 
 import (
@@ -54,6 +56,9 @@ type DB struct {
 
 	path     string
 	maxBatch int // writes per group commit; a field so the benchmark can turn batching off
+	// journalApplyAt is how many journaled writes wait before the writer applies them
+	// (journal.go); 0: defaultApplyAt. A field so that tests can make it small.
+	journalApplyAt int
 	// fsync makes the write-ahead log durable; nil: syncLog. Tests hold it or make
 	// it fail.
 	fsync func(*os.File) error
@@ -124,9 +129,17 @@ func (db *DB) Open() (err error) {
 		conn.Close()
 		return err
 	}
-	if db.w, err = startWriter(conn, db.path+"-wal", db.fsync, db.maxBatch, db.tenants.invalidate); err != nil {
+	applyAt := db.journalApplyAt
+	if applyAt <= 0 {
+		applyAt = defaultApplyAt
+	}
+	if db.w, err = startWriter(conn, db.path+"-wal", db.fsync, db.maxBatch, applyAt, db.tenants.invalidate); err != nil {
 		conn.Close()
 		return err
+	}
+	// What a crash left in the journal goes to its tables before anyone reads them.
+	if err := db.w.do(context.Background(), &op{fn: loadJournal}); err != nil {
+		return fmt.Errorf("sqlite: apply journal: %w", err)
 	}
 
 	// The read pool is opened after the migrations so that it never sees a half-made schema.

@@ -52,9 +52,9 @@ type writer struct {
 	rolledBack bool
 
 	// nonces gathers the open transaction's nonces, written as one row at its commit, and
-	// outbox the trim of the simulator's outbox that it owes.
+	// jr the writes to codes and messages not yet applied to their tables (journal.go).
 	nonces nonceLog
-	outbox outboxTrim
+	jr     journal
 
 	// sync makes committed transactions durable; nil for a writer that a test drives by
 	// hand, which then reports ops committed as soon as COMMIT returns.
@@ -78,6 +78,11 @@ type op struct {
 	// statement is undone by SQLite itself (statement-level atomicity), so there is nothing
 	// for a savepoint to roll back.
 	single bool
+	// journalSafe marks an fn that neither reads nor writes verify_codes or messages, except
+	// through the writer's journal (see journal.go): it may run while the journal holds
+	// writes that those tables do not have yet. Before any other op runs, the writer applies
+	// the journal.
+	journalSafe bool
 	// touchesTenants marks an fn that may write accounts, users, keys, policies, spaces or
 	// phone numbers, so that what caches them is told when its transaction ends. An fn that
 	// knows only as it runs may set it then.
@@ -94,12 +99,14 @@ type op struct {
 }
 
 // startWriter starts a writer on conn, whose database's write-ahead log is the file at
-// walPath, made durable by fsync (nil: syncLog).
-func startWriter(conn *sql.Conn, walPath string, fsync func(*os.File) error, max int, tenantsChanged func()) (*writer, error) {
+// walPath, made durable by fsync (nil: syncLog), that applies its journal once applyAt
+// writes wait.
+func startWriter(conn *sql.Conn, walPath string, fsync func(*os.File) error, max, applyAt int, tenantsChanged func()) (*writer, error) {
 	w, err := newWriter(conn, max)
 	if err != nil {
 		return nil, err
 	}
+	w.jr.applyAt = applyAt
 	if w.sync, err = startSyncer(walPath, fsync); err != nil {
 		return nil, err
 	}
@@ -115,6 +122,7 @@ func newWriter(conn *sql.Conn, max int) (*writer, error) {
 		max:  max,
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
+		jr:   journal{applyAt: defaultApplyAt},
 	}
 	w.stmts.prep = conn.PrepareContext
 	err := conn.Raw(func(dc any) error {
@@ -206,8 +214,16 @@ func (w *writer) await(ctx context.Context, o *op, signal <-chan struct{}) error
 	return nil
 }
 
-// close stops taking new writes, commits those already queued and releases the connection.
+// close applies the journal, stops taking new writes, commits those already queued and
+// releases the connection. (A write journaled meanwhile waits in the journal for the next
+// Open.)
 func (w *writer) close() error {
+	var applyErr error
+	if w.jr.unapplied.Load() > 0 {
+		if err := w.do(context.Background(), &op{single: true, fn: func(*wtx) error { return nil }}); err != nil && !errors.Is(err, ErrClosed) {
+			applyErr = fmt.Errorf("sqlite: apply journal: %w", err)
+		}
+	}
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
@@ -221,7 +237,7 @@ func (w *writer) close() error {
 		syncErr = w.sync.close()
 	}
 	w.stmts.close()
-	return errors.Join(syncErr, w.conn.Close())
+	return errors.Join(applyErr, syncErr, w.conn.Close())
 }
 
 // txn is the writer's open transaction.
@@ -311,6 +327,11 @@ func (w *writer) begin(t *txn) {
 // applyAll runs ops in t, signalling each executed.
 func (w *writer) applyAll(t *txn, ops []*op) {
 	for _, o := range ops {
+		if t.err == nil && !o.journalSafe && w.jr.pending() {
+			if err := w.jr.apply(&wtx{w: w, ctx: context.Background()}); err != nil {
+				t.err = fmt.Errorf("apply journal: %w", err)
+			}
+		}
 		if t.err == nil {
 			t.err = w.apply(context.Background(), o)
 		}
@@ -335,8 +356,8 @@ func (w *writer) end(t *txn) {
 		tx := &wtx{w: w, ctx: ctx}
 		if err = w.nonces.flush(tx); err != nil {
 			err = fmt.Errorf("write nonces: %w", err)
-		} else if err = w.outbox.flush(tx); err != nil {
-			err = fmt.Errorf("trim outbox: %w", err)
+		} else if err = w.jr.flush(tx); err != nil {
+			err = fmt.Errorf("write journal: %w", err)
 		}
 	}
 	if err == nil {
@@ -346,8 +367,10 @@ func (w *writer) end(t *txn) {
 	}
 	if err != nil {
 		w.nonces.reset()
-		w.outbox.reset()
+		w.jr.rolledBack()
 		w.rollback(ctx)
+	} else {
+		w.jr.committed()
 	}
 	if t.tenants && w.tenantsChanged != nil {
 		w.tenantsChanged()

@@ -1,0 +1,368 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// journal holds the writes to verify_codes and messages that the writer has not applied to
+// those tables yet: codes sent, their delivery status, captured messages. A call that sends a
+// code makes three such writes; applied one by one they cost an insert with an index entry
+// at a random place, an insert and an update, and a commit that writes every page they
+// touched. Journaled, they cost one row per transaction (appended, see 0005_journal.sql),
+// and the writer applies them many transactions' worth at once, when applyAt of them wait,
+// when an op that is not journalSafe is about to run, or when a read asks (DB.settle), each
+// time inside a transaction that also deletes the journal rows they came from. So every
+// write is in exactly one of the two places, whatever crashes when; Open applies what a
+// crash left in the journal.
+//
+// Entries keep the order in which their ops ran. A delivery status set on a code that is
+// still in the journal is folded into the code's entry when the code was journaled in the
+// open transaction, and journaled as an entry of its own otherwise, so that a rolled-back
+// transaction never leaves a change in an entry that a committed row holds.
+//
+// Only the writer's goroutine touches a journal, except unapplied.
+type journal struct {
+	entries []jentry
+	durable int // entries[:durable] are in committed rows of the journal table
+	applied int // entries[:applied] were applied inside the open transaction
+	applyAt int // apply once this many entries wait at a commit
+	buf     []byte
+
+	// unapplied is len(entries) as of the end of the last transaction: a reader that finds
+	// it 0 finds in the tables every write committed before it looked.
+	unapplied atomic.Int64
+}
+
+// defaultApplyAt bounds the journal: about a thousand calls' codes and messages, applied
+// in one transaction of a few tens of milliseconds of the writer's time.
+const defaultApplyAt = 2048
+
+type jkind byte
+
+const (
+	jCode    jkind = 'c' // a row of verify_codes
+	jStatus  jkind = 's' // the delivery status of the last code recorded for (space, number, at)
+	jMessage jkind = 'm' // a row of messages, and the outbox's bound
+)
+
+// jentry is one journaled write. Times are unix nanoseconds.
+type jentry struct {
+	kind jkind
+	// jCode and jStatus: the number's space; jMessage: unused.
+	space string
+	// The phone number.
+	number string
+	// jCode and jMessage.
+	code, method, locale string
+	// jCode: sent_at; jStatus: the code's sent_at; jMessage: created_at.
+	at int64
+	// jCode.
+	expiresAt              int64
+	requestID, accessKeyID string
+	// jCode and jStatus.
+	status string
+	// jMessage: the text, and how many messages the outbox keeps (0: all).
+	text string
+	keep int64
+}
+
+// pending reports whether entries wait to be applied in the open transaction.
+func (j *journal) pending() bool { return len(j.entries) > j.applied }
+
+func (j *journal) add(e jentry) { j.entries = append(j.entries, e) }
+
+// setStatus sets the status of the last code journaled for (space, number, at) and reports
+// whether there was one. With none, the code, if any, is in verify_codes.
+func (j *journal) setStatus(space, number string, at int64, status string) bool {
+	for i := len(j.entries) - 1; i >= j.applied; i-- {
+		e := &j.entries[i]
+		if e.kind != jCode || e.at != at || e.number != number || e.space != space {
+			continue
+		}
+		if i >= j.durable {
+			e.status = status // the open transaction's own entry
+		} else {
+			j.add(jentry{kind: jStatus, space: space, number: number, at: at, status: status})
+		}
+		return true
+	}
+	return false
+}
+
+// flush writes, before the open transaction commits, what it journaled: as one row, or by
+// applying every waiting entry once applyAt of them wait.
+func (j *journal) flush(tx *wtx) error {
+	if len(j.entries)-j.applied >= j.applyAt {
+		return j.apply(tx)
+	}
+	from := max(j.applied, j.durable)
+	if from == len(j.entries) {
+		return nil
+	}
+	j.buf = appendJEntries(j.buf[:0], j.entries[from:])
+	_, err := tx.exec(`INSERT INTO journal (entries) VALUES (?)`, j.buf)
+	return err
+}
+
+// apply writes every waiting entry to verify_codes and messages inside tx, in order, and
+// deletes the journal rows they came from. A failure leaves tx half done: the caller must
+// roll it back.
+func (j *journal) apply(tx *wtx) error {
+	es := j.entries[j.applied:]
+	if len(es) == 0 {
+		return nil
+	}
+	if err := applyJEntries(tx, es); err != nil {
+		return err
+	}
+	if j.applied < j.durable {
+		if _, err := tx.exec(`DELETE FROM journal`); err != nil {
+			return err
+		}
+	}
+	j.applied = len(j.entries)
+	return nil
+}
+
+// applyJEntries writes es to the tables: codes with their last status, and the messages that
+// the outbox keeps, trimming it to its bound.
+func applyJEntries(tx *wtx, es []jentry) error {
+	status := make([]string, len(es))
+	var keep int64
+	nmsg := 0
+	for i, e := range es {
+		switch e.kind {
+		case jCode:
+			status[i] = e.status
+		case jStatus:
+			for k := i - 1; k >= 0; k-- {
+				if c := es[k]; c.kind == jCode && c.at == e.at && c.number == e.number && c.space == e.space {
+					status[k] = e.status
+					break
+				}
+			}
+		case jMessage:
+			keep = e.keep
+			nmsg++
+		}
+	}
+	skip := 0 // messages that the outbox would drop at once
+	if keep > 0 && int64(nmsg) > keep {
+		skip = nmsg - int(keep)
+	}
+	var newest int64
+	for i, e := range es {
+		switch e.kind {
+		case jCode:
+			if _, err := tx.exec(`
+				INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at,
+					expires_at, request_id, access_key_id, status)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.space, e.number, e.code, e.method, e.locale, e.at,
+				e.expiresAt, e.requestID, e.accessKeyID, status[i]); err != nil {
+				return fmt.Errorf("apply journaled code: %w", err)
+			}
+		case jMessage:
+			if skip > 0 {
+				skip--
+				continue
+			}
+			res, err := tx.exec(`
+				INSERT INTO messages (phone_number, method, locale, code, text, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`,
+				e.number, e.method, e.locale, e.code, e.text, e.at)
+			if err != nil {
+				return fmt.Errorf("apply journaled message: %w", err)
+			}
+			if newest, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+	}
+	if keep > 0 && newest > 0 {
+		// AUTOINCREMENT ids are dense here (a rolled-back insert takes its id back with it),
+		// so this keeps exactly keep rows, with a range delete on the primary key.
+		if _, err := tx.exec(`DELETE FROM messages WHERE id <= ?`, newest-keep); err != nil {
+			return fmt.Errorf("trim outbox: %w", err)
+		}
+	}
+	return nil
+}
+
+// committed is told that the open transaction committed.
+func (j *journal) committed() {
+	n := copy(j.entries, j.entries[j.applied:])
+	clear(j.entries[n:])
+	j.entries = j.entries[:n]
+	j.durable, j.applied = n, 0
+	j.unapplied.Store(int64(n))
+}
+
+// rolledBack is told that the open transaction did not commit: what it journaled is gone, and
+// what it applied is back in the journal.
+func (j *journal) rolledBack() {
+	clear(j.entries[j.durable:])
+	j.entries = j.entries[:j.durable]
+	j.applied = 0
+	j.unapplied.Store(int64(len(j.entries)))
+}
+
+// loadJournal takes what the journal table holds (what a crash left there) as waiting
+// entries and applies them, inside the writer's transaction.
+func loadJournal(tx *wtx) error {
+	rows, err := tx.query(`SELECT seq, entries FROM journal ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var es []jentry
+	for rows.Next() {
+		var seq int64
+		var b []byte
+		if err := rows.Scan(&seq, &b); err != nil {
+			return err
+		}
+		if es, err = decodeJEntries(es, b); err != nil {
+			return fmt.Errorf("journal row %d: %w", seq, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	j := &tx.w.jr
+	if len(j.entries) > 0 {
+		return errors.New("journal loaded twice")
+	}
+	j.entries, j.durable, j.applied = es, len(es), 0
+	return j.apply(tx)
+}
+
+// The journal row format: a version byte, then entries, each a kind byte and its fields,
+// strings as a uvarint length and the bytes, integers as varints.
+const jVersion = 1
+
+var errJournalEntry = errors.New("malformed journal row")
+
+func appendJEntries(b []byte, es []jentry) []byte {
+	b = append(b, jVersion)
+	for i := range es {
+		e := &es[i]
+		b = append(b, byte(e.kind))
+		switch e.kind {
+		case jCode:
+			b = appendStrings(b, e.space, e.number, e.code, e.method, e.locale)
+			b = binary.AppendVarint(b, e.at)
+			b = binary.AppendVarint(b, e.expiresAt)
+			b = appendStrings(b, e.requestID, e.accessKeyID, e.status)
+		case jStatus:
+			b = appendStrings(b, e.space, e.number)
+			b = binary.AppendVarint(b, e.at)
+			b = appendStrings(b, e.status)
+		case jMessage:
+			b = appendStrings(b, e.number, e.method, e.locale, e.code, e.text)
+			b = binary.AppendVarint(b, e.at)
+			b = binary.AppendVarint(b, e.keep)
+		}
+	}
+	return b
+}
+
+func appendStrings(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// decodeJEntries appends the entries of one journal row to es.
+func decodeJEntries(es []jentry, b []byte) ([]jentry, error) {
+	d := jdecoder{b: b}
+	if v := d.byte(); d.err == nil && v != jVersion {
+		return es, fmt.Errorf("%w: version %d", errJournalEntry, v)
+	}
+	for d.err == nil && len(d.b) > 0 {
+		e := jentry{kind: jkind(d.byte())}
+		switch e.kind {
+		case jCode:
+			e.space, e.number, e.code, e.method, e.locale = d.str(), d.str(), d.str(), d.str(), d.str()
+			e.at, e.expiresAt = d.varint(), d.varint()
+			e.requestID, e.accessKeyID, e.status = d.str(), d.str(), d.str()
+		case jStatus:
+			e.space, e.number = d.str(), d.str()
+			e.at = d.varint()
+			e.status = d.str()
+		case jMessage:
+			e.number, e.method, e.locale, e.code, e.text = d.str(), d.str(), d.str(), d.str(), d.str()
+			e.at, e.keep = d.varint(), d.varint()
+		default:
+			d.fail(fmt.Sprintf("entry kind %q", byte(e.kind)))
+		}
+		if d.err == nil {
+			es = append(es, e)
+		}
+	}
+	return es, d.err
+}
+
+type jdecoder struct {
+	b   []byte
+	err error
+	tmp [binary.MaxVarintLen64]byte
+}
+
+func (d *jdecoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s at %d bytes from the end", errJournalEntry, what, len(d.b))
+	}
+	d.b = nil
+}
+
+func (d *jdecoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail("missing byte")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+// Integers must be in their shortest form, so that a row has one encoding.
+
+func (d *jdecoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 || n != len(binary.AppendVarint(d.tmp[:0], v)) {
+		d.fail("bad integer")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *jdecoder) str() string {
+	l, n := binary.Uvarint(d.b)
+	if n <= 0 || n != len(binary.AppendUvarint(d.tmp[:0], l)) || l > uint64(len(d.b)-n) {
+		d.fail("bad string")
+		return ""
+	}
+	s := string(d.b[n : n+int(l)])
+	d.b = d.b[n+int(l):]
+	return s
+}
+
+// settle returns once every write to verify_codes and messages committed before it was
+// called is in those tables, for a read of them. It waits for the writer only when the
+// journal holds entries.
+func (db *DB) settle(ctx context.Context) error {
+	if db.w.jr.unapplied.Load() == 0 {
+		return nil
+	}
+	// An op that is not journalSafe: the writer applies the journal before it runs.
+	return db.w.do(ctx, &op{single: true, fn: func(*wtx) error { return nil }})
+}

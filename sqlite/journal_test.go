@@ -1,0 +1,204 @@
+package sqlite
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/storetest"
+	"github.com/google/go-cmp/cmp"
+)
+
+// oddEntries are journal entries of every kind, with strings a row must carry as they are.
+func oddEntries() []jentry {
+	return []jentry{
+		{kind: jCode, space: storetest.AcmeSpace, number: storetest.Number1, code: "123456", method: "sms",
+			locale: "en_US", at: 1, expiresAt: 600, requestID: "req\n1", accessKeyID: "key 1", status: "pending"},
+		{kind: jStatus, space: storetest.AcmeSpace, number: storetest.Number1, at: 1, status: "sent"},
+		{kind: jMessage, number: storetest.Number1, code: "123456", method: "voice", locale: "zh_CN",
+			text: "验证码 123456\x00\xff", at: -5, keep: 1000},
+		{kind: jCode, at: -1 << 63, expiresAt: 1<<63 - 1}, // empty strings, extreme times
+	}
+}
+
+func TestJournal_rowRoundTrip(t *testing.T) {
+	es := oddEntries()
+	got, err := decodeJEntries(nil, appendJEntries(nil, es))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(es, got, cmp.AllowUnexported(jentry{})); diff != "" {
+		t.Errorf("decoded row (-want +got):\n%s", diff)
+	}
+}
+
+func TestJournal_malformedRow(t *testing.T) {
+	good := appendJEntries(nil, oddEntries())
+	for name, row := range map[string][]byte{
+		"empty":          {},
+		"other version":  append([]byte{2}, good[1:]...),
+		"unknown kind":   {jVersion, 'x'},
+		"cut short":      good[:len(good)-3],
+		"string too big": {jVersion, byte(jStatus), 0x7f, 'a'},
+	} {
+		if _, err := decodeJEntries(nil, row); !errors.Is(err, errJournalEntry) {
+			t.Errorf("%s: err = %v; want errJournalEntry", name, err)
+		}
+	}
+}
+
+// FuzzJournalRow: whatever a journal row holds, decoding it does not panic, and a row that
+// decodes is exactly the encoding of what it decodes to.
+func FuzzJournalRow(f *testing.F) {
+	f.Add(appendJEntries(nil, oddEntries()))
+	f.Add([]byte{jVersion})
+	f.Add([]byte{jVersion, byte(jCode), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, row []byte) {
+		es, err := decodeJEntries(nil, row)
+		if err != nil {
+			if !errors.Is(err, errJournalEntry) {
+				t.Fatalf("error %v is not errJournalEntry", err)
+			}
+			return
+		}
+		if again := appendJEntries(nil, es); !bytes.Equal(again, row) {
+			t.Fatalf("row %x decodes to entries that encode as %x", row, again)
+		}
+	})
+}
+
+// TestJournal_statusOnlyInItsTransaction checks that a status set on a code in a committed
+// journal row is an entry of its own, so that a rollback of its transaction leaves the row's
+// code as it was, and that one set on a code of the open transaction goes with it.
+func TestJournal_statusOnlyInItsTransaction(t *testing.T) {
+	code := oddEntries()[0]
+	j := &journal{applyAt: defaultApplyAt}
+	j.add(code)
+	j.committed() // the code is in a committed row now
+	if !j.setStatus(code.space, code.number, code.at, "sent") {
+		t.Fatal("setStatus did not find the journaled code")
+	}
+	if len(j.entries) != 2 || j.entries[0].status != "pending" || j.entries[1].kind != jStatus {
+		t.Fatalf("entries after setting a committed code's status: %+v; want the code unchanged and a status entry", j.entries)
+	}
+	j.rolledBack()
+	if len(j.entries) != 1 || j.entries[0].status != "pending" {
+		t.Fatalf("entries after the rollback: %+v; want the code as committed", j.entries)
+	}
+
+	other := code
+	other.at = 2
+	j.add(other)
+	if !j.setStatus(other.space, other.number, other.at, "failed") || len(j.entries) != 2 || j.entries[1].status != "failed" {
+		t.Fatalf("entries after setting the open transaction's code's status: %+v; want it set in place", j.entries)
+	}
+	j.rolledBack()
+	if len(j.entries) != 1 {
+		t.Fatalf("entries after the rollback: %+v; want only the committed code", j.entries)
+	}
+	if j.setStatus(code.space, code.number, 99, "sent") {
+		t.Error("setStatus found a code sent at another time")
+	}
+}
+
+// TestJournal_replayedAtOpen checks that rows left in the journal, as a crash leaves them,
+// are in the tables once the database is open again, statuses applied, and gone from the
+// journal.
+func TestJournal_replayedAtOpen(t *testing.T) {
+	path := t.TempDir() + "/camsd.db"
+	db := openAt(t, path, nil)
+	ctx := t.Context()
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	at := storetest.T0.UnixNano()
+	rows := [][]jentry{
+		{{kind: jCode, space: storetest.AcmeSpace, number: storetest.Number1, code: "111111", method: "sms",
+			locale: "en_US", at: at, expiresAt: at + int64(10*time.Minute), requestID: "r1", accessKeyID: "k1", status: "pending"},
+			{kind: jMessage, number: storetest.Number1, code: "111111", method: "sms", locale: "en_US", text: "111111", at: at, keep: 10}},
+		{{kind: jStatus, space: storetest.AcmeSpace, number: storetest.Number1, at: at, status: "sent"}},
+	}
+	for _, es := range rows {
+		err := db.w.do(ctx, &op{fn: func(tx *wtx) error {
+			_, err := tx.exec(`INSERT INTO journal (entries) VALUES (?)`, appendJEntries(nil, es))
+			return err
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = openAt(t, path, nil)
+	var left int
+	if err := db.get(ctx, `SELECT count(*) FROM journal`, nil, &left); err != nil || left != 0 {
+		t.Errorf("journal rows after Open: %d, %v; want 0", left, err)
+	}
+	c, err := db.LastCode(ctx, storetest.AcmeSpace, storetest.Number1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Code != "111111" || c.Status != camsd.DeliverySent || !c.SentAt.Equal(storetest.T0) {
+		t.Errorf("LastCode = %+v; want 111111 sent at T0", c)
+	}
+	ms, err := db.Messages(ctx, storetest.Number1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Code != "111111" {
+		t.Errorf("Messages = %+v; want the journaled one", ms)
+	}
+}
+
+// TestJournal_appliedWhenFull checks that the writer applies the journal by itself once
+// applyAt entries wait, keeping only what the outbox keeps, and that reads see every write
+// at any time in between.
+func TestJournal_appliedWhenFull(t *testing.T) {
+	db := openTemp(t, func(db *DB) { db.journalApplyAt = 8 })
+	ctx := t.Context()
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	const keep = 3
+	for i := range 20 {
+		sent := storetest.T0.Add(time.Duration(i) * time.Minute)
+		cctx, d := camsd.WithDurability(ctx)
+		c := storetest.Code(storetest.AcmeSpace, storetest.Number1, "00000"+string(rune('a'+i)), sent)
+		m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: c.Method, Locale: c.Locale, Code: c.Code, Text: c.Code, CreatedAt: sent}
+		err := errors.Join(
+			db.SaveCode(cctx, c, sent.Add(-time.Second)),
+			db.AddMessage(cctx, m, keep),
+			db.SetCodeStatus(cctx, c.CustSpaceID, c.PhoneNumber, sent, camsd.DeliverySent),
+			d.Wait())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := db.w.jr.unapplied.Load(); n >= 8 {
+			t.Fatalf("after call %d the journal holds %d entries; want fewer than applyAt", i, n)
+		}
+	}
+	// Without settling: what the writer applied by itself.
+	var codes, msgs, sent int
+	if err := db.get(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'sent') FROM verify_codes`, nil, &codes, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.get(ctx, `SELECT count(*) FROM messages`, nil, &msgs); err != nil {
+		t.Fatal(err)
+	}
+	if codes < 16 || sent != codes || msgs != keep {
+		t.Errorf("applied without a read: %d codes (%d sent), %d messages; want at least 16, all sent, %d messages", codes, sent, msgs, keep)
+	}
+	// A read settles the rest.
+	c, err := db.LastCode(ctx, storetest.AcmeSpace, storetest.Number1)
+	if err != nil || c.Code != "00000"+string(rune('a'+19)) || c.Status != camsd.DeliverySent {
+		t.Errorf("LastCode = %+v, %v; want the 20th code, sent", c, err)
+	}
+	ms, err := db.Messages(ctx, "", 0)
+	if err != nil || len(ms) != keep || ms[0].Code != c.Code {
+		t.Errorf("Messages = %+v, %v; want the newest %d, the 20th first", ms, err, keep)
+	}
+}
