@@ -8,38 +8,42 @@ import (
 	"sync/atomic"
 )
 
-// journal holds the writes to verify_codes and messages that the writer has not applied to
-// those tables yet: codes sent, their delivery status, captured messages. A call that sends a
-// code makes three such writes; applied one by one they cost an insert with an index entry
-// at a random place, an insert and an update, and a commit that writes every page they
-// touched. Journaled, they cost one row per transaction (appended, see 0005_journal.sql),
-// and the writer applies them many transactions' worth at once, when applyAt of them wait,
-// when an op that is not journalSafe is about to run, or when a read asks (DB.settle), each
-// time inside a transaction that also deletes the journal rows they came from. So every
-// write is in exactly one of the two places, whatever crashes when; Open applies what a
-// crash left in the journal.
+// journal holds the writes to verify_codes, messages and nonce_log that the writer has not
+// applied to those tables yet: codes sent, their delivery status, captured messages, nonces.
+// A call that sends a code makes four such writes; applied one by one they cost an insert
+// with an index entry at a random place, an insert, an update and a nonce, and a SQLite
+// commit that writes every page they touched. Journaled, they cost one record per group of
+// writes, appended to a file of their own (jlog.go) and fsynced by the syncer, and the writer
+// applies them many groups' worth at once: when applyAt of them wait, when an op that is not
+// journalSafe is about to run, or when a read asks (DB.settle), each time in a transaction
+// that also records which generation of the log it applied, fsynced before the log starts
+// over. So every acknowledged write is in one of the two places, whatever crashes when; Open
+// applies what the log holds beyond the tables.
 //
 // Entries keep the order in which their ops ran. A delivery status set on a code that is
 // still in the journal is folded into the code's entry when the code was journaled in the
-// open transaction, and journaled as an entry of its own otherwise, so that a rolled-back
-// transaction never leaves a change in an entry that a committed row holds.
+// open group, and journaled as an entry of its own otherwise, so that a group that fails
+// never leaves a change in an entry that a written record holds.
 //
 // Only the writer's goroutine touches a journal, except unapplied.
 type journal struct {
 	entries []jentry
-	durable int // entries[:durable] are in committed rows of the journal table
-	applied int // entries[:applied] were applied inside the open transaction
-	applyAt int // apply once this many entries wait at a commit
-	buf     []byte
+	durable int // entries[:durable] are in records of the log
+	applied int // entries[:applied] were applied inside the open group's transaction
+	applyAt int // apply once this many entries wait at the end of a group
 
-	// unapplied is len(entries) as of the end of the last transaction: a reader that finds
-	// it 0 finds in the tables every write committed before it looked.
+	log    *jlog        // nil: entries are applied at the end of every group
+	now    func() int64 // unix ns, for the nonces' expiry
+	nonces nonceLog
+
+	// unapplied is len(entries) as of the end of the last group: a reader that finds it 0
+	// finds in the tables every write acknowledged before it looked.
 	unapplied atomic.Int64
 }
 
-// defaultApplyAt bounds the journal: about a thousand calls' codes and messages, applied
+// defaultApplyAt bounds the journal: about 1,300 calls' nonces, codes and messages, applied
 // in one transaction of a few tens of milliseconds of the writer's time.
-const defaultApplyAt = 2048
+const defaultApplyAt = 4096
 
 type jkind byte
 
@@ -47,20 +51,21 @@ const (
 	jCode    jkind = 'c' // a row of verify_codes
 	jStatus  jkind = 's' // the delivery status of the last code recorded for (space, number, at)
 	jMessage jkind = 'm' // a row of messages, and the outbox's bound
+	jNonce   jkind = 'n' // a nonce of an AccessKey until it expires
 )
 
 // jentry is one journaled write. Times are unix nanoseconds.
 type jentry struct {
 	kind jkind
-	// jCode and jStatus: the number's space; jMessage: unused.
+	// jCode and jStatus: the number's space.
 	space string
-	// The phone number.
+	// jCode, jStatus, jMessage: the phone number.
 	number string
-	// jCode and jMessage.
+	// jCode and jMessage; jNonce: the nonce in code.
 	code, method, locale string
 	// jCode: sent_at; jStatus: the code's sent_at; jMessage: created_at.
 	at int64
-	// jCode.
+	// jCode; jNonce: expiresAt and accessKeyID.
 	expiresAt              int64
 	requestID, accessKeyID string
 	// jCode and jStatus.
@@ -70,7 +75,7 @@ type jentry struct {
 	keep int64
 }
 
-// pending reports whether entries wait to be applied in the open transaction.
+// pending reports whether entries wait to be applied.
 func (j *journal) pending() bool { return len(j.entries) > j.applied }
 
 func (j *journal) add(e jentry) { j.entries = append(j.entries, e) }
@@ -84,7 +89,7 @@ func (j *journal) setStatus(space, number string, at int64, status string) bool 
 			continue
 		}
 		if i >= j.durable {
-			e.status = status // the open transaction's own entry
+			e.status = status // the open group's own entry
 		} else {
 			j.add(jentry{kind: jStatus, space: space, number: number, at: at, status: status})
 		}
@@ -93,24 +98,25 @@ func (j *journal) setStatus(space, number string, at int64, status string) bool 
 	return false
 }
 
-// flush writes, before the open transaction commits, what it journaled: as one row, or by
-// applying every waiting entry once applyAt of them wait.
-func (j *journal) flush(tx *wtx) error {
-	if len(j.entries)-j.applied >= j.applyAt {
-		return j.apply(tx)
-	}
+// due reports whether the group that ends must apply the journal: applyAt entries wait, or
+// there is no log to write them to.
+func (j *journal) due() bool {
+	n := len(j.entries) - j.applied
+	return n > 0 && (n >= j.applyAt || j.log == nil)
+}
+
+// write appends what the group journaled and did not apply to the log, as one record.
+func (j *journal) write() error {
 	from := max(j.applied, j.durable)
 	if from == len(j.entries) {
 		return nil
 	}
-	j.buf = appendJEntries(j.buf[:0], j.entries[from:])
-	_, err := tx.exec(`INSERT INTO journal (entries) VALUES (?)`, j.buf)
-	return err
+	return j.log.append(j.entries[from:])
 }
 
-// apply writes every waiting entry to verify_codes and messages inside tx, in order, and
-// deletes the journal rows they came from. A failure leaves tx half done: the caller must
-// roll it back.
+// apply writes every waiting entry to the tables inside tx, in order, and records that the
+// tables have every record of the log's current generation. A failure leaves tx half done:
+// the caller must roll it back.
 func (j *journal) apply(tx *wtx) error {
 	es := j.entries[j.applied:]
 	if len(es) == 0 {
@@ -119,12 +125,33 @@ func (j *journal) apply(tx *wtx) error {
 	if err := applyJEntries(tx, es); err != nil {
 		return err
 	}
-	if j.applied < j.durable {
-		if _, err := tx.exec(`DELETE FROM journal`); err != nil {
-			return err
+	if err := j.applyNonces(tx, es); err != nil {
+		return err
+	}
+	if j.log != nil {
+		if _, err := tx.exec(`UPDATE journal_state SET gen = ?`, int64(j.log.gen)); err != nil {
+			return fmt.Errorf("record the journal's generation: %w", err)
 		}
 	}
 	j.applied = len(j.entries)
+	return nil
+}
+
+// applyNonces writes the live nonces of es as one row of nonce_log, and deletes the rows
+// whose nonces have all expired.
+func (j *journal) applyNonces(tx *wtx, es []jentry) error {
+	now := j.now()
+	for i := range es {
+		if e := &es[i]; e.kind == jNonce && e.expiresAt > now {
+			j.nonces.add(e.accessKeyID, e.code, e.expiresAt)
+		}
+	}
+	if err := j.nonces.flush(tx); err != nil {
+		return fmt.Errorf("write nonces: %w", err)
+	}
+	if _, err := tx.exec(`DELETE FROM nonce_log WHERE expires_at <= ?`, now); err != nil {
+		return fmt.Errorf("prune nonces: %w", err)
+	}
 	return nil
 }
 
@@ -193,7 +220,8 @@ func applyJEntries(tx *wtx, es []jentry) error {
 	return nil
 }
 
-// committed is told that the open transaction committed.
+// committed is told that the group ended well: what it applied is in the tables, durably,
+// and the rest in the log.
 func (j *journal) committed() {
 	n := copy(j.entries, j.entries[j.applied:])
 	clear(j.entries[n:])
@@ -202,51 +230,31 @@ func (j *journal) committed() {
 	j.unapplied.Store(int64(n))
 }
 
-// rolledBack is told that the open transaction did not commit: what it journaled is gone, and
-// what it applied is back in the journal.
+// rolledBack is told that the group failed: what it journaled is gone, and what it applied
+// is back in the journal.
 func (j *journal) rolledBack() {
+	j.nonces.reset()
 	clear(j.entries[j.durable:])
 	j.entries = j.entries[:j.durable]
 	j.applied = 0
 	j.unapplied.Store(int64(len(j.entries)))
 }
 
-// loadJournal takes what the journal table holds (what a crash left there) as waiting
-// entries and applies them, inside the writer's transaction.
-func loadJournal(tx *wtx) error {
-	rows, err := tx.query(`SELECT seq, entries FROM journal ORDER BY seq`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var es []jentry
-	for rows.Next() {
-		var seq int64
-		var b []byte
-		if err := rows.Scan(&seq, &b); err != nil {
-			return err
-		}
-		if es, err = decodeJEntries(es, b); err != nil {
-			return fmt.Errorf("journal row %d: %w", seq, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows.Close()
-	j := &tx.w.jr
+// replay takes es, what the log held beyond the tables at Open, as waiting entries and
+// applies them inside the writer's transaction.
+func (j *journal) replay(tx *wtx, es []jentry) error {
 	if len(j.entries) > 0 {
-		return errors.New("journal loaded twice")
+		return errors.New("journal replayed while it holds entries")
 	}
 	j.entries, j.durable, j.applied = es, len(es), 0
 	return j.apply(tx)
 }
 
-// The journal row format: a version byte, then entries, each a kind byte and its fields,
+// The format of a log record's entries: a version byte, then entries, each a kind byte and its fields,
 // strings as a uvarint length and the bytes, integers as varints.
 const jVersion = 1
 
-var errJournalEntry = errors.New("malformed journal row")
+var errJournalEntry = errors.New("malformed journal entries")
 
 func appendJEntries(b []byte, es []jentry) []byte {
 	b = append(b, jVersion)
@@ -267,6 +275,9 @@ func appendJEntries(b []byte, es []jentry) []byte {
 			b = appendStrings(b, e.number, e.method, e.locale, e.code, e.text)
 			b = binary.AppendVarint(b, e.at)
 			b = binary.AppendVarint(b, e.keep)
+		case jNonce:
+			b = appendStrings(b, e.accessKeyID, e.code)
+			b = binary.AppendVarint(b, e.expiresAt)
 		}
 	}
 	return b
@@ -280,7 +291,7 @@ func appendStrings(b []byte, ss ...string) []byte {
 	return b
 }
 
-// decodeJEntries appends the entries of one journal row to es.
+// decodeJEntries appends the entries of one log record to es.
 func decodeJEntries(es []jentry, b []byte) ([]jentry, error) {
 	d := jdecoder{b: b}
 	if v := d.byte(); d.err == nil && v != jVersion {
@@ -300,6 +311,9 @@ func decodeJEntries(es []jentry, b []byte) ([]jentry, error) {
 		case jMessage:
 			e.number, e.method, e.locale, e.code, e.text = d.str(), d.str(), d.str(), d.str(), d.str()
 			e.at, e.keep = d.varint(), d.varint()
+		case jNonce:
+			e.accessKeyID, e.code = d.str(), d.str()
+			e.expiresAt = d.varint()
 		default:
 			d.fail(fmt.Sprintf("entry kind %q", byte(e.kind)))
 		}
@@ -356,9 +370,9 @@ func (d *jdecoder) str() string {
 	return s
 }
 
-// settle returns once every write to verify_codes and messages committed before it was
-// called is in those tables, for a read of them. It waits for the writer only when the
-// journal holds entries.
+// settle returns once every write to verify_codes, messages and nonce_log acknowledged
+// before it was called is in those tables, for a read of them. It waits for the writer only
+// when the journal holds entries.
 func (db *DB) settle(ctx context.Context) error {
 	if db.w.jr.unapplied.Load() == 0 {
 		return nil

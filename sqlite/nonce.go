@@ -6,40 +6,22 @@ import (
 	"time"
 )
 
-const (
-	// pruneEvery and pruneBatch bound the table's cleanup: every pruneEvery-th Use also
-	// deletes up to pruneBatch expired rows in its own transaction, which outpaces inserts
-	// fourfold and is a short range scan on nonces_expiry.
-	pruneEvery = 64
-	pruneBatch = 4 * pruneEvery
-)
-
 // Use records nonce for the AccessKey until expires, durably (with a camsd.Durability in ctx:
 // once its Wait returns). Returns ErrNonceUsed if it is recorded and not yet expired, and
 // ErrNonceStoreFull if the key holds MaxNonces live nonces.
 //
 // The in-memory index decides (exactly one of concurrent Uses of a nonce wins there), then the
-// nonce is written through the group-commit writer, with the other nonces of its
-// transaction in one row of nonce_log, so that a restart still refuses it. If that write
+// nonce goes to the writer's journal, and from there, with the other nonces applied with it,
+// to one row of nonce_log (journal.go), so that a restart still refuses it. If that write
 // fails, the nonce is not used: the index forgets it and the client may retry.
 func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
 	now, exp := db.now().UnixNano(), toNanos(expires)
 	if err := db.nonces.reserve(accessKeyID, nonce, exp, now); err != nil {
 		return err
 	}
-	prune := db.nonceUses.Add(1)%pruneEvery == 0
-	// Single: the prune, when there is one, is the only statement; the nonce itself is
-	// written when the transaction commits. journalSafe: nonces are not codes or messages.
+	// Single: no statement; journalSafe: it only journals.
 	o := &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
-		if prune {
-			if _, err := tx.exec(`
-				DELETE FROM nonce_log WHERE seq IN (
-					SELECT seq FROM nonce_log WHERE expires_at <= ? LIMIT ?)`,
-				now, pruneBatch); err != nil {
-				return err
-			}
-		}
-		tx.w.nonces.add(accessKeyID, nonce, exp)
+		tx.w.jr.add(jentry{kind: jNonce, accessKeyID: accessKeyID, code: nonce, expiresAt: exp})
 		return nil
 	}}
 	return db.write(ctx, "use nonce", o, func() { db.nonces.unreserve(accessKeyID, nonce, exp) })

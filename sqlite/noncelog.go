@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// nonceLog gathers the nonces that the writer's open transaction uses, so that they are
+// nonceLog gathers the nonces that the writer applies from its journal, so that they are
 // written as one row of nonce_log when it commits (see 0004_nonce_log.sql). Only the
 // writer's goroutine touches it.
 type nonceLog struct {

@@ -5,14 +5,15 @@
 // then builds with CGO_ENABLED=0 into one static binary that cross-compiles and runs on a
 // scratch image, which is most of what "self-hosted" asks of it.
 //
-// Every write is committed to the write-ahead log, and the log fsynced, before the method
-// returns, or, when the context carries a camsd.Durability, before its Wait returns (see
-// durability.go), so a crash never loses what was acknowledged. To keep that affordable,
-// writes go through one writer goroutine that commits many callers' writes in one transaction
-// (group commit, see writer.go), and a syncer goroutine fsyncs the log while the writer runs
-// the next transaction (syncer.go). Codes, their delivery status and captured messages are
-// committed as one journal row per transaction and applied to their tables in bulk, before
-// any read of those tables (journal.go). Reads use a separate read-only pool, which WAL lets
+// Every write is on stable storage before the method returns, or, when the context carries a
+// camsd.Durability, before its Wait returns (see durability.go), so a crash never loses what
+// was acknowledged. To keep that affordable, writes go through one writer goroutine that makes
+// many callers' writes in one group (group commit, see writer.go). Nonces, codes, their
+// delivery status and captured messages go to a journal: one record per group appended to a
+// log file beside the database (jlog.go), which a syncer goroutine fsyncs while the writer
+// runs the next group (syncer.go), and applied to their tables in bulk, before any read of
+// them (journal.go). Other writes run in a SQLite transaction that the writer commits and
+// fsyncs itself. Reads use a separate read-only pool, which WAL lets
 // run beside the writer, and the tenants every request reads are cached in memory (cache.go).
 package sqlite
 
@@ -27,7 +28,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -59,18 +59,17 @@ type DB struct {
 	// journalApplyAt is how many journaled writes wait before the writer applies them
 	// (journal.go); 0: defaultApplyAt. A field so that tests can make it small.
 	journalApplyAt int
-	// fsync makes the write-ahead log durable; nil: syncLog. Tests hold it or make
+	// fsync makes the write-ahead log and the journal's log durable; nil: syncLog. Tests hold it or make
 	// it fail.
 	fsync func(*os.File) error
 
-	wdb       *sql.DB // the writer's single connection
-	rdb       *sql.DB // read-only pool
-	w         *writer
-	rstmts    stmtCache
-	tenants   tenantCache
-	nonces    *nonceIndex
-	codes     codeGate
-	nonceUses atomic.Uint64 // paces the pruning of the nonces table
+	wdb     *sql.DB // the writer's single connection
+	rdb     *sql.DB // read-only pool
+	w       *writer
+	rstmts  stmtCache
+	tenants tenantCache
+	nonces  *nonceIndex
+	codes   codeGate
 
 	closeMu sync.Mutex
 	closed  bool
@@ -129,17 +128,33 @@ func (db *DB) Open() (err error) {
 		conn.Close()
 		return err
 	}
+	var applied int64
+	if err := conn.QueryRowContext(context.Background(), `SELECT gen FROM journal_state`).Scan(&applied); err != nil {
+		conn.Close()
+		return fmt.Errorf("sqlite: journal state: %w", err)
+	}
+	l, replay, err := openJlog(db.path+"-log", uint64(applied))
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("sqlite: %w", err)
+	}
 	applyAt := db.journalApplyAt
 	if applyAt <= 0 {
 		applyAt = defaultApplyAt
 	}
-	if db.w, err = startWriter(conn, db.path+"-wal", db.fsync, db.maxBatch, applyAt, db.tenants.invalidate); err != nil {
+	if db.w, err = startWriter(conn, db.path+"-wal", l, db.fsync, db.maxBatch, applyAt, func() int64 { return db.now().UnixNano() }, db.tenants.invalidate); err != nil {
+		l.close()
 		conn.Close()
 		return err
 	}
-	// What a crash left in the journal goes to its tables before anyone reads them.
-	if err := db.w.do(context.Background(), &op{fn: loadJournal}); err != nil {
-		return fmt.Errorf("sqlite: apply journal: %w", err)
+	// What the log holds beyond the tables goes to them, durably, before anyone reads them;
+	// then the log starts over empty.
+	err = db.w.do(context.Background(), &op{fn: func(tx *wtx) error { return tx.w.jr.replay(tx, replay) }})
+	if err != nil {
+		return fmt.Errorf("sqlite: apply journal log: %w", err)
+	}
+	if err := db.w.do(context.Background(), &op{single: true, journalSafe: true, fn: func(tx *wtx) error { return tx.w.jr.log.truncate() }}); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 
 	// The read pool is opened after the migrations so that it never sees a half-made schema.

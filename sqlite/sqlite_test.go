@@ -210,6 +210,7 @@ func TestDB_Reopen(t *testing.T) {
 
 // TestDB_Use_prunes checks that expired nonces leave the table and memory while Use runs.
 func TestDB_Use_prunes(t *testing.T) {
+	const n = 64
 	var now atomic.Int64
 	now.Store(storetest.T0.UnixNano())
 	db := openTemp(t, func(db *DB) { db.Now = func() time.Time { return time.Unix(0, now.Load()) } })
@@ -219,15 +220,18 @@ func TestDB_Use_prunes(t *testing.T) {
 			t.Fatalf("Use(%s): %v", nonce, err)
 		}
 	}
-	for i := range pruneEvery {
+	for i := range n {
 		use("old-"+strconv.Itoa(i), storetest.T0.Add(time.Minute))
 	}
+	if rows := len(storedNonceEntries(t, db)); rows != n {
+		t.Fatalf("before expiry: %d stored; want %d", rows, n)
+	}
 	now.Store(storetest.T0.Add(2 * time.Minute).UnixNano())
-	for i := range pruneEvery {
+	for i := range n {
 		use("new-"+strconv.Itoa(i), storetest.T0.Add(time.Hour))
 	}
-	if rows := len(storedNonceEntries(t, db)); rows != pruneEvery || db.nonces.len() != pruneEvery {
-		t.Errorf("after expiry: %d stored, %d in memory; want %d (only the live ones)", rows, db.nonces.len(), pruneEvery)
+	if rows := len(storedNonceEntries(t, db)); rows != n || db.nonces.len() != n {
+		t.Errorf("after expiry: %d stored, %d in memory; want %d (only the live ones)", rows, db.nonces.len(), n)
 	}
 }
 
@@ -239,6 +243,9 @@ type nonceEntry struct {
 // storedNonceEntries returns every nonce in nonce_log, in the order they were written.
 func storedNonceEntries(t *testing.T, db *DB) []nonceEntry {
 	t.Helper()
+	if err := db.settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := db.query(t.Context(), `SELECT entries FROM nonce_log ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,41 +10,35 @@ import (
 	"github.com/camsd/camsd"
 )
 
-// syncer makes committed transactions durable: it fsyncs the write-ahead log and only then
-// reports the ops of every transaction committed before that fsync began as committed.
+// syncer makes the writer's groups durable: it fsyncs the journal's log (jlog.go) and only
+// then reports the ops of every group written before that fsync began as committed.
 //
-// The writer commits with synchronous=NORMAL, so COMMIT appends the transaction's frames to
-// the log without waiting for the disk, and hands the transaction's ops to the syncer. One
-// fsync covers every frame written before it, so while one runs, the transactions that the
-// writer commits meanwhile wait together for the next. The writer never waits for the disk,
-// and a caller waits for one fsync after its commit, not for the whole commit of the
-// transaction in progress and then its own.
+// The writer appends a group's journal entries to the log without waiting for the disk, and
+// hands the group's ops to the syncer. One fsync covers every record written before it, so
+// while one runs, the groups that the writer ends meanwhile wait together for the next. The
+// writer never waits for the disk for them, and a caller waits for one fsync after its group
+// ends, not for the group in progress and then its own. (A group that also ran a SQLite
+// transaction had the writer commit and fsync it before it wrote its record.)
 //
-// What SQLite does with the log keeps that sound: it appends frames, and it overwrites them
-// (restarting the log after a checkpoint) only once a checkpoint has copied them into the
-// database and synced it. A fsync of the log's file through a descriptor of our own flushes
-// what SQLite wrote through its own, since both name the same file.
-//
-// Readers may see a transaction between its COMMIT and its fsync. What they read may then
-// be lost in a power cut, as may the write itself, but no caller has been told that the
-// write is durable, and any later write that rests on it is in a later transaction, which
-// no fsync can make durable without making this one durable too.
+// Readers never see a journaled write before it is applied to the tables, which happens in
+// a SQLite transaction that the writer fsyncs itself, after every record it applies was
+// written; a record that a crash cuts short was never acknowledged.
 //
 // Under load the syncer spaces its fsyncs (commitDelay): an fsync costs about the same CPU
 // for one write as for a hundred (some 130 µs of a core here, most of it in the kernel), so
 // calls that share fewer fsyncs leave more CPU to the calls themselves. After an fsync that
 // served at least commitSiblings calls, it waits until commitDelay has passed since that
-// fsync began before it tells the writer it is idle; the writer's open transaction meanwhile
+// fsync began before it tells the writer it is idle; the writer's open group meanwhile
 // takes more writes. After an fsync that served one call it does not wait, so a lone caller
 // is never delayed. This is PostgreSQL's commit_delay and commit_siblings, decided from the
-// fsync before rather than from the transactions in flight.
+// fsync before rather than from the groups in flight.
 //
 // After a failed fsync nothing says which writes reached the disk (Linux may report the
 // failure once and then forget it), so the syncer reports the failure to every op it holds
-// and the writer takes no more writes: camsd must be restarted, and SQLite's recovery then
-// keeps what the log holds.
+// and the writer takes no more writes: camsd must be restarted, and Open then applies what
+// the log holds.
 type syncer struct {
-	wal   *os.File
+	log   *os.File
 	fsync func(*os.File) error
 
 	commitDelay    time.Duration
@@ -92,24 +85,17 @@ func calls(ops []*op, limit int) int {
 	return n
 }
 
-// startSyncer opens the log at walPath, which must exist (SQLite made it when the writer's
-// connection switched to WAL), and starts syncing it with fsync (nil: syncLog).
-func startSyncer(walPath string, fsync func(*os.File) error) (*syncer, error) {
-	f, err := os.Open(walPath)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open write-ahead log to sync it: %w", err)
-	}
-	if fsync == nil {
-		fsync = syncLog
-	}
-	s := &syncer{wal: f, fsync: fsync, commitDelay: commitDelay, commitSiblings: commitSiblings, sleep: time.Sleep, idle: make(chan struct{}, 1), done: make(chan struct{})}
+// startSyncer starts syncing log, the journal's log file, with fsync. The syncer does not
+// close it.
+func startSyncer(log *os.File, fsync func(*os.File) error) *syncer {
+	s := &syncer{log: log, fsync: fsync, commitDelay: commitDelay, commitSiblings: commitSiblings, sleep: time.Sleep, idle: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	go s.run()
-	return s, nil
+	return s
 }
 
-// add hands over ops of a transaction that has committed; their err is set, and the syncer
-// closes their committed channels once their transaction is durable.
+// add hands over the ops of a group that has ended; their err is set, and the syncer closes
+// their committed channels once their group is durable.
 func (s *syncer) add(ops []*op) {
 	s.mu.Lock()
 	s.pending = append(s.pending, ops...)
@@ -117,7 +103,7 @@ func (s *syncer) add(ops []*op) {
 	s.cond.Signal()
 }
 
-// busy reports whether an fsync is running or transactions wait for one.
+// busy reports whether an fsync is running or groups wait for one.
 func (s *syncer) busy() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,8 +141,8 @@ func (s *syncer) run() {
 		start := time.Now()
 		err := failed
 		if err == nil {
-			if err = s.fsync(s.wal); err != nil {
-				err = fmt.Errorf("sync write-ahead log: %w", err)
+			if err = s.fsync(s.log); err != nil {
+				err = fmt.Errorf("sync journal log: %w", err)
 				s.mu.Lock()
 				s.err = err
 				s.mu.Unlock()
@@ -185,5 +171,5 @@ func (s *syncer) close() error {
 	s.mu.Unlock()
 	s.cond.Signal()
 	<-s.done
-	return errors.Join(s.failed(), s.wal.Close())
+	return s.failed()
 }

@@ -8,22 +8,27 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/camsd/camsd"
 	sqlitedriver "modernc.org/sqlite"
 )
 
-// writer commits writes in groups. An fsync is the price of durability, and it costs little
+// writer makes writes in groups. An fsync is the price of durability, and it costs little
 // more for a hundred writes than for one, so a single goroutine takes every write that is
-// waiting, and those that arrive while it runs them (up to max in all), runs them in one
-// transaction and commits once.
+// waiting, and those that arrive while it runs them (up to max in all), and makes them
+// durable together.
 //
-// COMMIT only appends the transaction to the write-ahead log (synchronous=NORMAL); the
-// syncer, a goroutine of its own, then fsyncs the log for every transaction committed since
-// its last fsync, and only then tells their callers that their writes are durable. So the
-// writer runs the next transaction while the last one syncs, instead of waiting for the
-// disk: a call's writes wait for one fsync, not for the fsync of the transaction before
-// theirs and then their own (see syncer.go).
+// Most writes of a call (nonce, code, status, message) only go to the journal (journal.go):
+// the group's are appended to the journal's log as one record, and the syncer, a goroutine
+// of its own, fsyncs the log for every group written since its last fsync, and only then
+// tells their callers that their writes are durable. So the writer runs the next group while
+// the last one syncs, instead of waiting for the disk: a call's writes wait for one fsync,
+// not for the fsync of the group before theirs and then their own (see syncer.go). The
+// other writes run in a SQLite transaction that the group opens when it first needs one
+// (after applying the journal, which they may read), and that the writer commits and fsyncs
+// itself before it writes anything later to the log, so that no record in the log ever
+// rests on a transaction that a crash could lose.
 //
 // Writes wait in a queue, in the order they were made, whoever made them: a caller's
 // earlier write is never committed after its later one. Queuing never waits for the writer,
@@ -36,7 +41,7 @@ type writer struct {
 	stmts stmtCache
 	max   int
 
-	// tenantsChanged, if set, is called after a transaction that held an op with
+	// tenantsChanged, if set, is called after a group that held an op with
 	// touchesTenants ends, before any of its ops is reported committed.
 	tenantsChanged func()
 
@@ -51,25 +56,30 @@ type writer struct {
 	// writer's goroutine touches it.
 	rolledBack bool
 
-	// nonces gathers the open transaction's nonces, written as one row at its commit, and
-	// jr the writes to codes and messages not yet applied to their tables (journal.go).
-	nonces nonceLog
-	jr     journal
+	// jr holds the writes not yet applied to their tables (journal.go).
+	jr journal
 
-	// sync makes committed transactions durable; nil for a writer that a test drives by
+	// wal is SQLite's write-ahead log, which the writer fsyncs after each commit (fsync).
+	wal   *os.File
+	fsync func(*os.File) error
+	// err is sticky: the first failed fsync of the write-ahead log or write to the
+	// journal's log, after which nothing says what reached the disk.
+	err error
+
+	// sync makes the groups' log records durable; nil for a writer that a test drives by
 	// hand, which then reports ops committed as soon as COMMIT returns.
 	sync *syncer
 
-	// commits and writes count transactions and the ops in them, for tests and benchmarks.
+	// commits and writes count groups and the ops in them, for tests and benchmarks.
 	commits, writes atomic.Uint64
 }
 
 // op is one caller's write. fn must not keep tx.
 //
 // Every op that the writer takes is signalled exactly twice, in this order: executed, once
-// fn has run inside the open transaction (outcome holds fn's error) or the transaction broke
-// before it could; committed, once the transaction has ended (err holds the op's final
-// error: fn's, or the transaction's if it did not commit).
+// fn has run inside the open group (outcome holds fn's error) or the group broke before it
+// could; committed, once the group is durable or has failed (err holds the op's final error:
+// fn's, or the group's if it failed).
 type op struct {
 	fn func(tx *wtx) error
 
@@ -84,7 +94,7 @@ type op struct {
 	// the journal.
 	journalSafe bool
 	// touchesTenants marks an fn that may write accounts, users, keys, policies, spaces or
-	// phone numbers, so that what caches them is told when its transaction ends. An fn that
+	// phone numbers, so that what caches them is told when its group ends. An fn that
 	// knows only as it runs may set it then.
 	touchesTenants bool
 
@@ -99,17 +109,22 @@ type op struct {
 }
 
 // startWriter starts a writer on conn, whose database's write-ahead log is the file at
-// walPath, made durable by fsync (nil: syncLog), that applies its journal once applyAt
-// writes wait.
-func startWriter(conn *sql.Conn, walPath string, fsync func(*os.File) error, max, applyAt int, tenantsChanged func()) (*writer, error) {
+// walPath, with its journal's log l, both made durable by fsync (nil: syncLog), that applies
+// its journal once applyAt writes wait; now is the clock for the nonces' expiry.
+func startWriter(conn *sql.Conn, walPath string, l *jlog, fsync func(*os.File) error, max, applyAt int, now func() int64, tenantsChanged func()) (*writer, error) {
 	w, err := newWriter(conn, max)
 	if err != nil {
 		return nil, err
 	}
-	w.jr.applyAt = applyAt
-	if w.sync, err = startSyncer(walPath, fsync); err != nil {
-		return nil, err
+	if fsync == nil {
+		fsync = syncLog
 	}
+	if w.wal, err = os.Open(walPath); err != nil {
+		return nil, fmt.Errorf("sqlite: open write-ahead log to sync it: %w", err)
+	}
+	w.fsync = fsync
+	w.jr.applyAt, w.jr.log, w.jr.now = applyAt, l, now
+	w.sync = startSyncer(l.f, fsync)
 	w.tenantsChanged = tenantsChanged
 	go w.run()
 	return w, nil
@@ -122,7 +137,7 @@ func newWriter(conn *sql.Conn, max int) (*writer, error) {
 		max:  max,
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
-		jr:   journal{applyAt: defaultApplyAt},
+		jr:   journal{applyAt: defaultApplyAt, now: func() int64 { return time.Now().UnixNano() }},
 	}
 	w.stmts.prep = conn.PrepareContext
 	err := conn.Raw(func(dc any) error {
@@ -139,8 +154,8 @@ func newWriter(conn *sql.Conn, max int) (*writer, error) {
 	return w, nil
 }
 
-// do runs o in one of the writer's next transactions and returns once that transaction has
-// ended: o's error if fn failed (then nothing fn did is kept), the transaction's error if it
+// do runs o in one of the writer's next groups and returns once that group has ended: o's
+// error if fn failed (then nothing fn did is kept), the group's error if it
 // did not commit, else nil, and then o is durable. A ctx that ends before the writer takes o
 // yields ctx.Err(), and nothing is written.
 func (w *writer) do(ctx context.Context, o *op) error {
@@ -153,8 +168,8 @@ func (w *writer) do(ctx context.Context, o *op) error {
 	return o.err
 }
 
-// execute runs o like do but returns as soon as fn has run inside the open transaction, with
-// fn's error (or the transaction's, had it broken before). The caller learns whether o is
+// execute runs o like do but returns as soon as fn has run inside the open group, with
+// fn's error (or the group's, had it broken before). The caller learns whether o is
 // durable from o.wait.
 func (w *writer) execute(ctx context.Context, o *op) error {
 	if err := w.enqueue(ctx, o); err != nil {
@@ -166,7 +181,7 @@ func (w *writer) execute(ctx context.Context, o *op) error {
 	return o.outcome
 }
 
-// wait blocks until o's transaction has ended and returns o's final error.
+// wait blocks until o's group has ended and returns o's final error.
 func (o *op) wait() error {
 	<-o.committed
 	return o.err
@@ -232,27 +247,34 @@ func (w *writer) close() error {
 	default:
 	}
 	<-w.done
-	var syncErr error
+	var errs []error
 	if w.sync != nil {
-		syncErr = w.sync.close()
+		errs = append(errs, w.sync.close())
+	}
+	if w.wal != nil {
+		errs = append(errs, w.wal.Close())
+	}
+	if w.jr.log != nil {
+		errs = append(errs, w.jr.log.close())
 	}
 	w.stmts.close()
-	return errors.Join(applyErr, syncErr, w.conn.Close())
+	return errors.Join(applyErr, errors.Join(errs...), w.conn.Close())
 }
 
-// txn is the writer's open transaction.
+// txn is the writer's open group: the ops taken into it and, once one needs it, a SQLite
+// transaction.
 type txn struct {
-	open    bool
 	ops     []*op // taken into it, in order
+	sql     bool  // a SQLite transaction is open
 	tenants bool  // an op may have written tenants
-	err     error // set once the transaction is broken
+	err     error // set once the group is broken
 }
 
-// run takes queued ops into a transaction and commits it when the syncer can sync it at
-// once: while the syncer is busy with earlier transactions, the open one keeps taking ops,
-// which then share its commit and the next fsync instead of each committing alone and
-// waiting for that fsync anyway. An op's fn runs as soon as it is taken, so a caller that
-// waits for its outcome (SaveCode's compare-and-set) never waits for a commit.
+// run takes queued ops into a group and ends it when the syncer can sync it at once: while
+// the syncer is busy with earlier groups, the open one keeps taking ops, which then share its
+// record and the next fsync instead of each writing alone and waiting for that fsync anyway.
+// An op's fn runs as soon as it is taken, so a caller that waits for its outcome (SaveCode's
+// compare-and-set) never waits for a commit.
 func (w *writer) run() {
 	defer close(w.done)
 	t := &txn{}
@@ -261,17 +283,14 @@ func (w *writer) run() {
 		var closed bool
 		batch, closed = w.take(batch[:0], w.max-len(t.ops))
 		if len(batch) > 0 {
-			if !t.open {
-				w.begin(t)
-			}
 			w.applyAll(t, batch)
 			clear(batch)
 			if t.err != nil {
-				w.end(t) // broken: every op of it fails, and the next ones go to a new one
+				w.end(t) // broken: every op of it fails, and the next ones go to a new group
 			}
 			continue // what was queued meanwhile joins
 		}
-		if t.open {
+		if len(t.ops) > 0 {
 			if closed || len(t.ops) >= w.max || w.sync == nil || !w.sync.busy() {
 				w.end(t)
 				continue
@@ -308,38 +327,54 @@ func (w *writer) take(batch []*op, room int) ([]*op, bool) {
 	return batch, w.closed
 }
 
-// begin opens t. The writer's own statements use a context that never ends: once taken, a
-// write completes whatever its caller's context does.
-func (w *writer) begin(t *txn) {
-	t.open = true
-	w.rolledBack = false
-	if w.sync != nil {
-		// After a failed fsync nothing says what reached the disk: take no more writes.
-		if t.err = w.sync.failed(); t.err != nil {
-			return
-		}
+// failed returns the error after which the writer takes no more writes: a failed fsync or
+// write, since nothing then says what reached the disk.
+func (w *writer) failed() error {
+	if w.err != nil {
+		return w.err
 	}
+	if w.sync != nil {
+		return w.sync.failed()
+	}
+	return nil
+}
+
+// begin opens t's SQLite transaction, if it has none. The writer's own statements use a
+// context that never ends: once taken, a write completes whatever its caller's context does.
+func (w *writer) begin(t *txn) error {
+	if t.sql || t.err != nil {
+		return t.err
+	}
+	t.sql = true
+	w.rolledBack = false
 	if err := w.exec(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		t.err = fmt.Errorf("begin: %w", err)
 	}
+	return t.err
 }
 
-// applyAll runs ops in t, signalling each executed.
+// applyAll runs ops in t, signalling each executed. Before an op that is not journalSafe,
+// the journal goes to its tables.
 func (w *writer) applyAll(t *txn, ops []*op) {
 	for _, o := range ops {
-		if t.err == nil && !o.journalSafe && w.jr.pending() {
-			if err := w.jr.apply(&wtx{w: w, ctx: context.Background()}); err != nil {
-				t.err = fmt.Errorf("apply journal: %w", err)
+		if t.err == nil && len(t.ops) == 0 {
+			t.err = w.failed()
+		}
+		if t.err == nil && !o.journalSafe {
+			if w.begin(t) == nil && w.jr.pending() {
+				if err := w.jr.apply(&wtx{w: w, t: t, ctx: context.Background()}); err != nil {
+					t.err = fmt.Errorf("apply journal: %w", err)
+				}
 			}
 		}
 		if t.err == nil {
-			t.err = w.apply(context.Background(), o)
+			t.err = w.apply(context.Background(), t, o)
 		}
 		t.tenants = t.tenants || o.touchesTenants // fn may have set it
 		if t.err != nil {
-			// The transaction itself is broken, so no write of it is kept, and no one
-			// may hear otherwise; the ops before this one hear it when they ask whether
-			// they are committed.
+			// The group itself is broken, so no write of it is kept, and no one may hear
+			// otherwise; the ops before this one hear it when they ask whether they are
+			// committed.
 			o.outcome = t.err
 		}
 		close(o.executed)
@@ -347,28 +382,43 @@ func (w *writer) applyAll(t *txn, ops []*op) {
 	}
 }
 
-// end commits t (or rolls it back if it broke), hands its ops to the syncer, or reports
-// them committed if it did not commit, and readies t for the next transaction.
+// end ends t: it applies the journal if that is due, commits and fsyncs t's SQLite
+// transaction if it has one (or rolls it back if t broke), writes what t journaled to the
+// log, hands t's ops to the syncer (or reports them committed if t failed), and readies t
+// for the next group.
 func (w *writer) end(t *txn) {
 	ctx := context.Background()
 	err := t.err
-	if err == nil {
-		tx := &wtx{w: w, ctx: ctx}
-		if err = w.nonces.flush(tx); err != nil {
-			err = fmt.Errorf("write nonces: %w", err)
-		} else if err = w.jr.flush(tx); err != nil {
-			err = fmt.Errorf("write journal: %w", err)
+	if err == nil && w.jr.due() {
+		if err = w.begin(t); err == nil {
+			if err = w.jr.apply(&wtx{w: w, t: t, ctx: ctx}); err != nil {
+				err = fmt.Errorf("apply journal: %w", err)
+			}
 		}
 	}
-	if err == nil {
+	applied := w.jr.applied > 0
+	if err == nil && t.sql {
 		if err = w.exec(ctx, "COMMIT"); err != nil {
 			err = fmt.Errorf("commit: %w", err)
+			w.rollback(ctx)
+		} else if err = w.syncWAL(); err != nil {
+			// COMMIT returned, so SQLite will not undo it; only a restart can tell.
+			w.err = fmt.Errorf("sync write-ahead log: %w", err)
+			err = w.err
+		}
+	} else if err != nil && t.sql {
+		w.rollback(ctx)
+	}
+	if err == nil && applied && w.jr.log != nil {
+		w.jr.log.next() // every record so far is in the tables, durably
+	}
+	if err == nil && w.jr.log != nil {
+		if err = w.jr.write(); err != nil {
+			w.err = err
 		}
 	}
 	if err != nil {
-		w.nonces.reset()
 		w.jr.rolledBack()
-		w.rollback(ctx)
 	} else {
 		w.jr.committed()
 	}
@@ -376,8 +426,8 @@ func (w *writer) end(t *txn) {
 		w.tenantsChanged()
 	}
 	for _, o := range t.ops {
-		// An outcome decided in a transaction that did not commit may rest on writes that
-		// were rolled back with it, so then every op reports the transaction's error.
+		// An outcome decided in a group that did not commit may rest on writes that were
+		// rolled back with it, so then every op reports the group's error.
 		o.err = o.outcome
 		if err != nil {
 			o.err = err
@@ -394,19 +444,35 @@ func (w *writer) end(t *txn) {
 	}
 	clear(t.ops)
 	*t = txn{ops: t.ops[:0]}
+	w.rolledBack = false
+}
+
+// syncWAL makes what the writer committed durable. A writer that a test drives by hand has
+// no write-ahead log of its own to sync.
+func (w *writer) syncWAL() error {
+	if w.wal == nil {
+		return nil
+	}
+	return w.fsync(w.wal)
 }
 
 // errRolledBack is the transaction's error when SQLite ended it during an op.
 var errRolledBack = errors.New("transaction rolled back")
 
 // apply runs o, inside a savepoint unless o is single, and records o's own error in
-// o.outcome. It returns an error only when the transaction is gone or unusable: SQLite
-// rolled it back, or the savepoint cannot be undone or released.
-func (w *writer) apply(ctx context.Context, o *op) error {
-	tx := &wtx{w: w, ctx: ctx}
+// o.outcome. It returns an error only when the group is unusable: SQLite rolled its
+// transaction back, or it could not be begun, or the savepoint cannot be undone or released.
+func (w *writer) apply(ctx context.Context, t *txn, o *op) error {
+	tx := &wtx{w: w, t: t, ctx: ctx}
 	if o.single {
 		o.outcome = o.fn(tx)
+		if t.err != nil {
+			return t.err // begin failed under fn
+		}
 		return w.broken(o)
+	}
+	if err := w.begin(t); err != nil {
+		return err
 	}
 	if err := w.exec(ctx, "SAVEPOINT op"); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
@@ -450,13 +516,26 @@ func (w *writer) exec(ctx context.Context, query string) error {
 	return err
 }
 
-// wtx is the writer's transaction as one op sees it.
+// wtx is the writer's group as one op sees it. Its statements begin the group's SQLite
+// transaction if it has none yet.
 type wtx struct {
 	w   *writer
+	t   *txn // nil: a transaction the caller has begun
 	ctx context.Context
 }
 
+// sql begins the group's SQLite transaction if needed.
+func (tx *wtx) sql() error {
+	if tx.t == nil {
+		return nil
+	}
+	return tx.w.begin(tx.t)
+}
+
 func (tx *wtx) exec(query string, args ...any) (sql.Result, error) {
+	if err := tx.sql(); err != nil {
+		return nil, err
+	}
 	s, err := tx.w.stmts.stmt(tx.ctx, query)
 	if err != nil {
 		return nil, err
@@ -466,6 +545,9 @@ func (tx *wtx) exec(query string, args ...any) (sql.Result, error) {
 
 // query runs a read that returns rows inside the transaction.
 func (tx *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	if err := tx.sql(); err != nil {
+		return nil, err
+	}
 	s, err := tx.w.stmts.stmt(tx.ctx, query)
 	if err != nil {
 		return nil, err
@@ -475,6 +557,9 @@ func (tx *wtx) query(query string, args ...any) (*sql.Rows, error) {
 
 // get scans the single row query returns into dest; ErrNotFound when there is none.
 func (tx *wtx) get(query string, args []any, dest ...any) error {
+	if err := tx.sql(); err != nil {
+		return err
+	}
 	s, err := tx.w.stmts.stmt(tx.ctx, query)
 	if err != nil {
 		return err

@@ -1,10 +1,10 @@
--- Codes sent, their delivery status and captured messages are written a transaction's worth
--- at a time: one row holds, in order, every such write of the transaction that made it (see
--- journal.go). Rows are appended in rowid order, so a commit writes one row at the end of
--- this table instead of a row, an index entry at a random place and an update per code. The
--- writer applies the rows to verify_codes and messages, many transactions' worth at once,
--- and deletes them in the same transaction; a read of those tables waits for that first.
-CREATE TABLE journal (
-	seq     INTEGER PRIMARY KEY,
-	entries BLOB    NOT NULL
+-- Nonces, codes sent, their delivery status and captured messages are first journaled, a
+-- group of writes at a time, in a log file beside the database (camsd.db-log), and applied
+-- to nonce_log, verify_codes and messages many groups' worth at once (see journal.go). gen is
+-- the generation of that log that the tables have every record of; Open applies what the log
+-- holds of a later one.
+CREATE TABLE journal_state (
+	gen INTEGER NOT NULL
 );
+
+INSERT INTO journal_state (gen) VALUES (0);
