@@ -14,7 +14,7 @@ import (
 // another generation.
 func TestJlog_read(t *testing.T) {
 	es := oddEntries()
-	path := filepath.Join(t.TempDir(), "log")
+	path := filepath.Join(t.TempDir(), "camsd.db")
 	l, replay, err := openJlog(path, 0)
 	if err != nil || len(replay) != 0 || l.gen != 1 {
 		t.Fatalf("openJlog on no file = gen %d, %v, %v; want gen 1, nothing", l.gen, replay, err)
@@ -24,9 +24,11 @@ func TestJlog_read(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	whole := readFile(t, path)
-	// The next generation overwrites the start: two shorter records, then what is left of
-	// the first generation's.
+	file := jlogPaths(path)[1] // generation 1's
+	whole := readFile(t, file)
+	// Generation 3, in the same file, overwrites its start: two shorter records, then what
+	// is left of generation 1's.
+	l.next()
 	l.next()
 	if err := l.append(es[:1]); err != nil {
 		t.Fatal(err)
@@ -34,7 +36,7 @@ func TestJlog_read(t *testing.T) {
 	if err := l.append(es[2:3]); err != nil {
 		t.Fatal(err)
 	}
-	next := readFile(t, path)
+	next := readFile(t, file)
 	l.close()
 	first := len(whole) - len(appendJEntries(nil, es[len(es)-1:])) - jlogHeader // where gen 1's last record starts
 
@@ -47,7 +49,7 @@ func TestJlog_read(t *testing.T) {
 		{"whole generation", whole, 1, es},
 		{"cut short", whole[:len(whole)-1], 1, es[:len(es)-1]},
 		{"checksum fails", flip(whole, first+9), 1, es[:len(es)-1]},
-		{"a later generation over an older one", next, 2, []jentry{es[0], es[2]}},
+		{"a later generation over an older one", next, 3, []jentry{es[0], es[2]}},
 		{"empty", nil, 0, nil},
 		{"header only", whole[:jlogHeader-1], 0, nil},
 	} {
@@ -62,10 +64,10 @@ func TestJlog_read(t *testing.T) {
 	}
 }
 
-// TestJlog_openSkipsApplied checks that Open's reading of the log hands over only a
-// generation that the tables do not have, and starts one newer than both.
+// TestJlog_openSkipsApplied checks that Open's reading of the log hands over only the
+// generations that the tables do not have, oldest first, and starts one newer than all.
 func TestJlog_openSkipsApplied(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "log")
+	path := filepath.Join(t.TempDir(), "camsd.db")
 	l, _, err := openJlog(path, 4) // the tables have generation 4
 	if err != nil {
 		t.Fatal(err)
@@ -73,21 +75,26 @@ func TestJlog_openSkipsApplied(t *testing.T) {
 	if l.gen != 5 {
 		t.Fatalf("gen %d; want 5", l.gen)
 	}
-	if err := l.append(oddEntries()); err != nil {
+	es := oddEntries()
+	if err := l.append(es[:2]); err != nil { // generation 5, in file 1
+		t.Fatal(err)
+	}
+	l.next()
+	if err := l.append(es[2:]); err != nil { // generation 6, in file 0
 		t.Fatal(err)
 	}
 	l.close()
 	for _, tc := range []struct {
 		applied uint64
-		replay  int
+		replay  []jentry
 		gen     uint64
-	}{{4, len(oddEntries()), 6}, {5, 0, 6}, {9, 0, 10}} {
+	}{{4, es, 7}, {5, es[2:], 7}, {6, nil, 7}, {9, nil, 10}} {
 		l, replay, err := openJlog(path, tc.applied)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(replay) != tc.replay || l.gen != tc.gen {
-			t.Errorf("applied %d: %d entries, gen %d; want %d, %d", tc.applied, len(replay), l.gen, tc.replay, tc.gen)
+		if !cmp.Equal(tc.replay, replay, cmp.AllowUnexported(jentry{})) || l.gen != tc.gen {
+			t.Errorf("applied %d: %d entries, gen %d; want %d, %d", tc.applied, len(replay), l.gen, len(tc.replay), tc.gen)
 		}
 		l.close()
 	}
@@ -106,7 +113,7 @@ func FuzzJlog(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		l.f, l.off = fh, 0
+		l.f, l.off = [2]*os.File{fh, fh}, 0
 		if err := l.append([]jentry{e}); err != nil {
 			f.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 )
 
@@ -98,20 +99,15 @@ func (j *journal) setStatus(space, number string, at int64, status string) bool 
 	return false
 }
 
-// due reports whether the group that ends must apply the journal: applyAt entries wait, or
-// there is no log to write them to.
-func (j *journal) due() bool {
-	n := len(j.entries) - j.applied
-	return n > 0 && (n >= j.applyAt || j.log == nil)
-}
-
-// write appends what the group journaled and did not apply to the log, as one record.
-func (j *journal) write() error {
+// write appends what the group journaled and did not apply to the log, as one record, and
+// returns the file it went to (nil: there was nothing to write).
+func (j *journal) write() (*os.File, error) {
 	from := max(j.applied, j.durable)
 	if from == len(j.entries) {
-		return nil
+		return nil, nil
 	}
-	return j.log.append(j.entries[from:])
+	f := j.log.file()
+	return f, j.log.append(j.entries[from:])
 }
 
 // apply writes every waiting entry to the tables inside tx, in order, and records that the
@@ -122,31 +118,43 @@ func (j *journal) apply(tx *wtx) error {
 	if len(es) == 0 {
 		return nil
 	}
-	if err := applyJEntries(tx, es); err != nil {
-		return err
-	}
-	if err := j.applyNonces(tx, es); err != nil {
-		return err
-	}
+	var gen uint64
 	if j.log != nil {
-		if _, err := tx.exec(`UPDATE journal_state SET gen = ?`, int64(j.log.gen)); err != nil {
-			return fmt.Errorf("record the journal's generation: %w", err)
-		}
+		gen = j.log.gen
+	}
+	if err := applyAll(tx, es, &j.nonces, j.now(), gen); err != nil {
+		return err
 	}
 	j.applied = len(j.entries)
 	return nil
 }
 
-// applyNonces writes the live nonces of es as one row of nonce_log, and deletes the rows
-// whose nonces have all expired.
-func (j *journal) applyNonces(tx *wtx, es []jentry) error {
-	now := j.now()
-	for i := range es {
-		if e := &es[i]; e.kind == jNonce && e.expiresAt > now {
-			j.nonces.add(e.accessKeyID, e.code, e.expiresAt)
+// applyAll writes es to the tables inside tx and, unless gen is 0, records that the tables
+// have every record of the log up to generation gen. nonces is a buffer for the nonce_log row.
+func applyAll(tx *wtx, es []jentry, nonces *nonceLog, now int64, gen uint64) error {
+	if err := applyJEntries(tx, es); err != nil {
+		return err
+	}
+	if err := applyNonces(tx, es, nonces, now); err != nil {
+		return err
+	}
+	if gen > 0 {
+		if _, err := tx.exec(`UPDATE journal_state SET gen = ?`, int64(gen)); err != nil {
+			return fmt.Errorf("record the journal's generation: %w", err)
 		}
 	}
-	if err := j.nonces.flush(tx); err != nil {
+	return nil
+}
+
+// applyNonces writes the live nonces of es as one row of nonce_log, and deletes the rows
+// whose nonces have all expired.
+func applyNonces(tx *wtx, es []jentry, nonces *nonceLog, now int64) error {
+	for i := range es {
+		if e := &es[i]; e.kind == jNonce && e.expiresAt > now {
+			nonces.add(e.accessKeyID, e.code, e.expiresAt)
+		}
+	}
+	if err := nonces.flush(tx); err != nil {
 		return fmt.Errorf("write nonces: %w", err)
 	}
 	if _, err := tx.exec(`DELETE FROM nonce_log WHERE expires_at <= ?`, now); err != nil {
@@ -220,14 +228,26 @@ func applyJEntries(tx *wtx, es []jentry) error {
 	return nil
 }
 
+// dropApplied forgets entries[:n], which an application beside the writer has put in the
+// tables, durably.
+func (j *journal) dropApplied(n int) {
+	m := copy(j.entries, j.entries[n:])
+	clear(j.entries[m:])
+	j.entries = j.entries[:m]
+	j.durable -= n
+	j.unapplied.Store(int64(m))
+}
+
 // committed is told that the group ended well: what it applied is in the tables, durably,
 // and the rest in the log.
 func (j *journal) committed() {
-	n := copy(j.entries, j.entries[j.applied:])
-	clear(j.entries[n:])
-	j.entries = j.entries[:n]
-	j.durable, j.applied = n, 0
-	j.unapplied.Store(int64(n))
+	if j.applied > 0 { // (then no application runs beside the writer to read entries)
+		n := copy(j.entries, j.entries[j.applied:])
+		clear(j.entries[n:])
+		j.entries = j.entries[:n]
+	}
+	j.durable, j.applied = len(j.entries), 0
+	j.unapplied.Store(int64(len(j.entries)))
 }
 
 // rolledBack is told that the group failed: what it journaled is gone, and what it applied

@@ -133,7 +133,7 @@ func (db *DB) Open() (err error) {
 		conn.Close()
 		return fmt.Errorf("sqlite: journal state: %w", err)
 	}
-	l, replay, err := openJlog(db.path+"-log", uint64(applied))
+	l, replay, err := openJlog(db.path, uint64(applied))
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("sqlite: %w", err)

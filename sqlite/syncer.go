@@ -38,7 +38,6 @@ import (
 // and the writer takes no more writes: camsd must be restarted, and Open then applies what
 // the log holds.
 type syncer struct {
-	log   *os.File
 	fsync func(*os.File) error
 
 	commitDelay    time.Duration
@@ -52,6 +51,7 @@ type syncer struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	pending []*op
+	files   []*os.File // the log files that pending's groups were written to
 	syncing bool // an fsync is running
 	closing bool
 	err     error // sticky: the first failed fsync
@@ -85,20 +85,22 @@ func calls(ops []*op, limit int) int {
 	return n
 }
 
-// startSyncer starts syncing log, the journal's log file, with fsync. The syncer does not
-// close it.
-func startSyncer(log *os.File, fsync func(*os.File) error) *syncer {
-	s := &syncer{log: log, fsync: fsync, commitDelay: commitDelay, commitSiblings: commitSiblings, sleep: time.Sleep, idle: make(chan struct{}, 1), done: make(chan struct{})}
+// startSyncer starts a syncer that makes files durable with fsync.
+func startSyncer(fsync func(*os.File) error) *syncer {
+	s := &syncer{fsync: fsync, commitDelay: commitDelay, commitSiblings: commitSiblings, sleep: time.Sleep, idle: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	go s.run()
 	return s
 }
 
-// add hands over the ops of a group that has ended; their err is set, and the syncer closes
-// their committed channels once their group is durable.
-func (s *syncer) add(ops []*op) {
+// add hands over the ops of a group that has ended, whose record went to f (nil: none);
+// their err is set, and the syncer closes their committed channels once f is durable.
+func (s *syncer) add(ops []*op, f *os.File) {
 	s.mu.Lock()
 	s.pending = append(s.pending, ops...)
+	if f != nil && !slices.Contains(s.files, f) {
+		s.files = append(s.files, f)
+	}
 	s.mu.Unlock()
 	s.cond.Signal()
 }
@@ -120,6 +122,7 @@ func (s *syncer) failed() error {
 func (s *syncer) run() {
 	defer close(s.done)
 	var ops []*op
+	var files []*os.File
 	for {
 		s.mu.Lock()
 		s.syncing = false
@@ -131,6 +134,7 @@ func (s *syncer) run() {
 			s.cond.Wait()
 		}
 		ops, s.pending = s.pending, ops[:0]
+		files, s.files = s.files, files[:0]
 		s.syncing = len(ops) > 0
 		closing := s.closing
 		failed := s.err
@@ -140,8 +144,11 @@ func (s *syncer) run() {
 		}
 		start := time.Now()
 		err := failed
-		if err == nil {
-			if err = s.fsync(s.log); err != nil {
+		for _, f := range files {
+			if err != nil {
+				break
+			}
+			if err = s.fsync(f); err != nil {
 				err = fmt.Errorf("sync journal log: %w", err)
 				s.mu.Lock()
 				s.err = err
@@ -160,6 +167,7 @@ func (s *syncer) run() {
 			}
 		}
 		clear(ops)
+		clear(files)
 	}
 }
 

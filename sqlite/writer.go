@@ -62,9 +62,12 @@ type writer struct {
 	// wal is SQLite's write-ahead log, which the writer fsyncs after each commit (fsync).
 	wal   *os.File
 	fsync func(*os.File) error
-	// err is sticky: the first failed fsync of the write-ahead log or write to the
-	// journal's log, after which nothing says what reached the disk.
+	// err is sticky: the first failed fsync of the write-ahead log, write to the journal's
+	// log or application of the journal, after which nothing says what reached the disk.
 	err error
+
+	// job is the application of the journal running beside the writer, if any.
+	job *applyJob
 
 	// sync makes the groups' log records durable; nil for a writer that a test drives by
 	// hand, which then reports ops committed as soon as COMMIT returns.
@@ -124,7 +127,7 @@ func startWriter(conn *sql.Conn, walPath string, l *jlog, fsync func(*os.File) e
 	}
 	w.fsync = fsync
 	w.jr.applyAt, w.jr.log, w.jr.now = applyAt, l, now
-	w.sync = startSyncer(l.f, fsync)
+	w.sync = startSyncer(fsync)
 	w.tenantsChanged = tenantsChanged
 	go w.run()
 	return w, nil
@@ -279,7 +282,12 @@ func (w *writer) run() {
 	defer close(w.done)
 	t := &txn{}
 	var batch []*op
+	defer w.waitJob()
 	for {
+		w.reapJob(false)
+		if len(t.ops) == 0 && w.applyDue() {
+			w.startJob() // what waited for the last job
+		}
 		var closed bool
 		batch, closed = w.take(batch[:0], w.max-len(t.ops))
 		if len(batch) > 0 {
@@ -339,10 +347,14 @@ func (w *writer) failed() error {
 	return nil
 }
 
-// begin opens t's SQLite transaction, if it has none. The writer's own statements use a
-// context that never ends: once taken, a write completes whatever its caller's context does.
+// begin opens t's SQLite transaction, if it has none, once an application of the journal
+// beside the writer has ended. The writer's own statements use a context that never ends:
+// once taken, a write completes whatever its caller's context does.
 func (w *writer) begin(t *txn) error {
 	if t.sql || t.err != nil {
+		return t.err
+	}
+	if t.err = w.waitJob(); t.err != nil {
 		return t.err
 	}
 	t.sql = true
@@ -382,14 +394,14 @@ func (w *writer) applyAll(t *txn, ops []*op) {
 	}
 }
 
-// end ends t: it applies the journal if that is due, commits and fsyncs t's SQLite
-// transaction if it has one (or rolls it back if t broke), writes what t journaled to the
-// log, hands t's ops to the syncer (or reports them committed if t failed), and readies t
-// for the next group.
+// end ends t: it commits and fsyncs t's SQLite transaction if it has one (or rolls it back
+// if t broke), writes what t journaled to the log, hands t's ops to the syncer (or reports
+// them committed if t failed), starts an application of the journal once applyAt entries
+// wait, and readies t for the next group. Without a log, t applies the journal itself.
 func (w *writer) end(t *txn) {
 	ctx := context.Background()
 	err := t.err
-	if err == nil && w.jr.due() {
+	if err == nil && w.jr.log == nil && w.jr.pending() {
 		if err = w.begin(t); err == nil {
 			if err = w.jr.apply(&wtx{w: w, t: t, ctx: ctx}); err != nil {
 				err = fmt.Errorf("apply journal: %w", err)
@@ -412,8 +424,9 @@ func (w *writer) end(t *txn) {
 	if err == nil && applied && w.jr.log != nil {
 		w.jr.log.next() // every record so far is in the tables, durably
 	}
+	var written *os.File
 	if err == nil && w.jr.log != nil {
-		if err = w.jr.write(); err != nil {
+		if written, err = w.jr.write(); err != nil {
 			w.err = err
 		}
 	}
@@ -421,6 +434,9 @@ func (w *writer) end(t *txn) {
 		w.jr.rolledBack()
 	} else {
 		w.jr.committed()
+		if w.applyDue() {
+			w.startJob()
+		}
 	}
 	if t.tenants && w.tenantsChanged != nil {
 		w.tenantsChanged()
@@ -440,11 +456,99 @@ func (w *writer) end(t *txn) {
 			close(o.committed)
 		}
 	} else {
-		w.sync.add(t.ops)
+		w.sync.add(t.ops, written)
 	}
 	clear(t.ops)
 	*t = txn{ops: t.ops[:0]}
-	w.rolledBack = false
+}
+
+// applyJob is an application of the journal running beside the writer: while it puts the
+// first n entries in the tables, the writer goes on journaling into the log's next
+// generation, and a group that needs SQLite waits for it (begin).
+type applyJob struct {
+	n    int
+	done chan error
+}
+
+// applyDue reports whether an application of the journal should start beside the writer:
+// applyAt entries wait and none runs. Call it between groups, when every entry is in the log.
+func (w *writer) applyDue() bool {
+	return w.jr.log != nil && w.job == nil && w.err == nil && len(w.jr.entries) >= w.jr.applyAt
+}
+
+// startJob applies every entry of the journal, all of them in the log, beside the writer.
+// The entries it applies are never changed meanwhile: a status set on one of them is
+// journaled as an entry of its own (journal.setStatus).
+func (w *writer) startJob() {
+	j := &w.jr
+	es := j.entries[:len(j.entries):len(j.entries)]
+	gen := j.log.gen
+	j.log.next() // the other file: its generation was applied, durably, by the job before
+	job := &applyJob{n: len(es), done: make(chan error, 1)}
+	w.job = job
+	now := j.now()
+	go func() {
+		job.done <- w.applyBeside(es, gen, now)
+		select {
+		case w.wake <- struct{}{}: // the writer may have more to hand over
+		default:
+		}
+	}()
+}
+
+// applyBeside applies es, the log's generations up to gen, in a transaction of its own, and
+// fsyncs it. It uses the writer's connection while the writer does not.
+func (w *writer) applyBeside(es []jentry, gen uint64, now int64) error {
+	ctx := context.Background()
+	if err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("apply journal: begin: %w", err)
+	}
+	var nonces nonceLog
+	if err := applyAll(&wtx{w: w, ctx: ctx}, es, &nonces, now, gen); err != nil {
+		w.rollback(ctx)
+		return fmt.Errorf("apply journal: %w", err)
+	}
+	if err := w.exec(ctx, "COMMIT"); err != nil {
+		w.rollback(ctx)
+		return fmt.Errorf("apply journal: commit: %w", err)
+	}
+	if err := w.syncWAL(); err != nil {
+		return fmt.Errorf("apply journal: sync write-ahead log: %w", err)
+	}
+	return nil
+}
+
+// reapJob takes the end of the job, if there is one and it has ended (or, with wait, once
+// it has), and forgets the entries it applied. A failed one fails the writer: its entries
+// are still in the log, for the next Open.
+func (w *writer) reapJob(wait bool) {
+	if w.job == nil {
+		return
+	}
+	var err error
+	if wait {
+		err = <-w.job.done
+	} else {
+		select {
+		case err = <-w.job.done:
+		default:
+			return
+		}
+	}
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+	} else {
+		w.jr.dropApplied(w.job.n)
+	}
+	w.job = nil
+}
+
+// waitJob waits for the job, if any, and returns the writer's failure.
+func (w *writer) waitJob() error {
+	w.reapJob(true)
+	return w.failed()
 }
 
 // syncWAL makes what the writer committed durable. A writer that a test drives by hand has
@@ -468,6 +572,9 @@ func (w *writer) apply(ctx context.Context, t *txn, o *op) error {
 		o.outcome = o.fn(tx)
 		if t.err != nil {
 			return t.err // begin failed under fn
+		}
+		if !t.sql {
+			return nil // no transaction for SQLite to have ended
 		}
 		return w.broken(o)
 	}
