@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,23 @@ func BenchmarkRequestPath(b *testing.B) {
 			b.ReportMetric(res.RPS(), "req/s")
 			b.ReportMetric(float64(res.Percentile(0.99).Microseconds()), "p99-µs")
 		})
+	}
+}
+
+// TestBench_sweep runs the load command at two client counts, briefly, and checks that it
+// reports both and compares the peaks.
+func TestBench_sweep(t *testing.T) {
+	var out, errOut strings.Builder
+	code := runBench(t.Context(), []string{"--rounds", "1", "--requests", "200", "--concurrency", "2, 8", "--numbers", "50", "--data-dir", t.TempDir()}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("camsd bench exited %d: %s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"2 clients median  bare", "8 clients median  bare", "\n   2 clients  bare", "\n   8 clients  bare", "\npeaks   bare "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if code := runBench(t.Context(), []string{"--concurrency", "32,x"}, &out, &errOut); code != 2 {
+		t.Errorf("--concurrency 32,x: exit %d; want 2", code)
 	}
 }
