@@ -40,3 +40,12 @@ func isUnreserved(s string) bool {
 // clientReplacer is the substitution the Go clients apply to strings they did not encode
 // (the V3 canonical URI, and V3 query keys, which darabonba leaves unencoded).
 var clientReplacer = strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~")
+
+// clientReplace is clientReplacer.Replace, without the copy that strings.Replacer makes of a
+// string it leaves as it is (most query keys and paths).
+func clientReplace(s string) string {
+	if !strings.ContainsAny(s, "+*%") {
+		return s
+	}
+	return clientReplacer.Replace(s)
+}
