@@ -109,11 +109,16 @@ func encode(format, root string, v any) ([]byte, string, error) {
 	return buf.Bytes(), contentTypeXML, nil
 }
 
+// canonicalRequestID is HeaderRequestID as net/http keys it.
+var canonicalRequestID = http.CanonicalHeaderKey(HeaderRequestID)
+
 func write(w http.ResponseWriter, status int, contentType, requestID string, body []byte) {
+	// Canonical names, set directly: Header.Set would make the canonical form of
+	// HeaderRequestID anew on every call.
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set(HeaderRequestID, requestID)
+	h["Content-Type"] = []string{contentType}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h[canonicalRequestID] = []string{requestID}
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client went away; nothing to do
 }

@@ -58,10 +58,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(camsd.Errorf(camsd.CodeUnsupportedHTTPMethod, "This http method is not supported."))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		fail(camsd.Errorf(camsd.CodeInvalidParameter, "The request body cannot be read or exceeds %d bytes.", maxBody))
-		return
+	var body []byte // the official Go SDK sends none: net/http then gives NoBody
+	if r.Body != http.NoBody {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			fail(camsd.Errorf(camsd.CodeInvalidParameter, "The request body cannot be read or exceeds %d bytes.", maxBody))
+			return
+		}
+		body = b
 	}
 	req, err := acs.ParseRequest(r, body)
 	if err != nil {

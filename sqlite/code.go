@@ -119,6 +119,9 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 		g.learn(k, gen, newest, err == nil || err == camsd.ErrConflict)
 		return err
 	}}
+	if d != nil {
+		o.executed = make(chan struct{})
+	}
 	err := db.w.enqueue(ctx, o)
 	g.mu.Unlock()
 	if err != nil {

@@ -107,7 +107,9 @@ type op struct {
 	// it, so that the syncer can tell how many calls an fsync served.
 	call *camsd.Durability
 
-	outcome, err        error
+	outcome, err error
+	// executed is nil unless the op's maker waits for it (execute): most ops are only
+	// waited for until committed, and a channel is an allocation.
 	executed, committed chan struct{}
 }
 
@@ -175,6 +177,7 @@ func (w *writer) do(ctx context.Context, o *op) error {
 // fn's error (or the group's, had it broken before). The caller learns whether o is
 // durable from o.wait.
 func (w *writer) execute(ctx context.Context, o *op) error {
+	o.executed = make(chan struct{})
 	if err := w.enqueue(ctx, o); err != nil {
 		return err
 	}
@@ -197,7 +200,7 @@ func (w *writer) enqueue(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.executed, o.committed = make(chan struct{}), make(chan struct{})
+	o.committed = make(chan struct{}) // executed is the caller's to make, if it waits for it
 	o.call = camsd.DurabilityFrom(ctx)
 	w.mu.Lock()
 	if w.closed {
@@ -389,7 +392,9 @@ func (w *writer) applyAll(t *txn, ops []*op) {
 			// committed.
 			o.outcome = t.err
 		}
-		close(o.executed)
+		if o.executed != nil {
+			close(o.executed)
+		}
 		t.ops = append(t.ops, o)
 	}
 }
