@@ -52,7 +52,7 @@ type syncer struct {
 	cond    *sync.Cond
 	pending []*op
 	files   []*os.File // the log files that pending's groups were written to
-	syncing bool // an fsync is running
+	syncing bool       // an fsync is running
 	closing bool
 	err     error // sticky: the first failed fsync
 	done    chan struct{}
