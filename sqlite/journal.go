@@ -14,19 +14,21 @@ import (
 // A call that sends a code makes four such writes; applied one by one they cost an insert
 // with an index entry at a random place, an insert, an update and a nonce, and a SQLite
 // commit that writes every page they touched. Journaled, they cost one record per group of
-// writes, appended to a file of their own (jlog.go) and fsynced by the syncer, and the writer
-// applies them many groups' worth at once: when applyAt of them wait, when an op that is not
-// journalSafe is about to run, or when a read asks (DB.settle), each time in a transaction
-// that also records which generation of the log it applied, fsynced before the log starts
-// over. So every acknowledged write is in one of the two places, whatever crashes when; Open
-// applies what the log holds beyond the tables.
+// writes, appended to a file of their own (jlog.go) and fsynced by the syncer, and they are
+// applied many groups' worth at once: by a job beside the writer once applyAt of them wait
+// (writer.startJob), or by the writer itself before an op that is not journalSafe runs or
+// when a read asks (DB.settle), each time in a transaction that also records which
+// generation of the log it applied, fsynced before that generation's file is reused. So
+// every acknowledged write is in one of the two places, whatever crashes when; Open applies
+// what the log holds beyond the tables.
 //
 // Entries keep the order in which their ops ran. A delivery status set on a code that is
 // still in the journal is folded into the code's entry when the code was journaled in the
 // open group, and journaled as an entry of its own otherwise, so that a group that fails
 // never leaves a change in an entry that a written record holds.
 //
-// Only the writer's goroutine touches a journal, except unapplied.
+// Only the writer's goroutine touches a journal, except unapplied, and a job's reads of the
+// entries it applies, which nothing changes while it runs.
 type journal struct {
 	entries []jentry
 	durable int // entries[:durable] are in records of the log
