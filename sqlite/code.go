@@ -165,22 +165,28 @@ func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sen
 		if tx.w.jr.setStatus(custSpaceID, number, toNanos(sentAt), string(s)) {
 			return nil
 		}
-		res, err := tx.exec(`
-			UPDATE verify_codes SET status = ?
-			WHERE seq = (
-				SELECT seq FROM verify_codes
-				WHERE cust_space_id = ? AND number = ? AND sent_at = ?
-				ORDER BY seq DESC
-				LIMIT 1)`,
-			string(s), custSpaceID, number, toNanos(sentAt))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return camsd.ErrNotFound
-		}
-		return nil
+		return updateCodeStatus(tx, custSpaceID, number, toNanos(sentAt), string(s))
 	}}, nil)
+}
+
+// updateCodeStatus sets the status of the last code of verify_codes sent at sentAt (unix ns)
+// to the number. Returns ErrNotFound when there is none.
+func updateCodeStatus(tx *wtx, custSpaceID, number string, sentAt int64, s string) error {
+	res, err := tx.exec(`
+		UPDATE verify_codes SET status = ?
+		WHERE seq = (
+			SELECT seq FROM verify_codes
+			WHERE cust_space_id = ? AND number = ? AND sent_at = ?
+			ORDER BY seq DESC
+			LIMIT 1)`,
+		s, custSpaceID, number, sentAt)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return camsd.ErrNotFound
+	}
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+
+	"github.com/camsd/camsd"
 )
 
 // journal holds the writes to verify_codes, messages and nonce_log that the writer has not
@@ -178,10 +180,20 @@ func applyJEntries(tx *wtx, es []jentry) error {
 		case jCode:
 			status[i] = e.status
 		case jStatus:
-			for k := i - 1; k >= 0; k-- {
+			found := false
+			for k := i - 1; k >= 0 && !found; k-- {
 				if c := es[k]; c.kind == jCode && c.at == e.at && c.number == e.number && c.space == e.space {
-					status[k] = e.status
-					break
+					status[k], found = e.status, true
+				}
+			}
+			if !found {
+				// Its code was applied before es (by a job that began after the status
+				// was set): it is in verify_codes, before any code of es. Or, replaying
+				// after a power cut, its code's record may be lost while this one was
+				// not: that code was never acknowledged, and its status goes with it.
+				err := updateCodeStatus(tx, e.space, e.number, e.at, e.status)
+				if err != nil && !errors.Is(err, camsd.ErrNotFound) {
+					return fmt.Errorf("apply journaled status: %w", err)
 				}
 			}
 		case jMessage:

@@ -209,3 +209,34 @@ func TestJournal_appliedWhenFull(t *testing.T) {
 		t.Errorf("Messages = %+v, %v; want the newest %d, the 20th first", ms, err, keep)
 	}
 }
+
+// TestJournal_statusOfAppliedCode checks that a journaled status whose code is no longer in
+// the journal (a job applied it after the status was set) reaches the code in verify_codes
+// when it is applied, and that one whose code does not exist (its record lost in a power
+// cut, never acknowledged) is dropped without failing the application.
+func TestJournal_statusOfAppliedCode(t *testing.T) {
+	db := openTemp(t, nil)
+	ctx := t.Context()
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
+	if err := db.SaveCode(ctx, c, storetest.T0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.settle(ctx); err != nil { // the code is in verify_codes
+		t.Fatal(err)
+	}
+	at := storetest.T0.UnixNano()
+	es := []jentry{
+		{kind: jStatus, space: storetest.AcmeSpace, number: storetest.Number1, at: at, status: string(camsd.DeliverySent)},
+		{kind: jStatus, space: storetest.AcmeSpace, number: storetest.Number2, at: at, status: string(camsd.DeliverySent)},
+	}
+	if err := db.w.do(ctx, &op{fn: func(tx *wtx) error { return applyJEntries(tx, es) }}); err != nil {
+		t.Fatalf("applying the statuses: %v", err)
+	}
+	got, err := db.LastCode(ctx, storetest.AcmeSpace, storetest.Number1)
+	if err != nil || got.Status != camsd.DeliverySent {
+		t.Errorf("LastCode = %+v, %v; want the code sent", got, err)
+	}
+}
