@@ -200,7 +200,8 @@ func (db *DB) close() error {
 
 // Ping runs a statement on the writer, through its queue, and on the read pool.
 func (db *DB) Ping(ctx context.Context) error {
-	err := db.w.do(ctx, &op{single: true, fn: func(tx *wtx) error {
+	// journalSafe: a probe reads no code or message, so it need not apply the journal.
+	err := db.w.do(ctx, &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
 		var one int
 		return tx.get("SELECT 1", nil, &one)
 	}})
