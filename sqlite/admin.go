@@ -102,16 +102,7 @@ func readTenants(ctx context.Context, tx *sql.Tx, uid string) (*camsd.Seed, erro
 // tenant cache forgets the key before it returns.
 func (db *DB) DeleteKey(ctx context.Context, accessKeyID string) error {
 	err := db.w.do(ctx, &op{single: true, touchesTenants: true, fn: func(tx *wtx) error {
-		res, err := tx.exec(`DELETE FROM access_keys WHERE id = ?`, accessKeyID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return camsd.ErrNotFound
-		}
-		return nil
+		return oneRow(tx.exec(`DELETE FROM access_keys WHERE id = ?`, accessKeyID))
 	}})
 	return wrap("delete key", err)
 }

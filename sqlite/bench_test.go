@@ -22,18 +22,7 @@ func BenchmarkSaveCode(b *testing.B) {
 // benchSaveCode saves codes from callers goroutines per GOMAXPROCS (1: a single caller).
 func benchSaveCode(b *testing.B, maxBatch, callers int) {
 	const numbers = 64
-	db := openTemp(b, func(db *DB) { db.maxBatch = maxBatch })
-	seed := crashSeed()
-	sp := &seed.Accounts[0].Spaces[0]
-	sp.PhoneNumbers = nil
-	for i := range numbers {
-		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{
-			CustSpaceID: sp.CustSpaceID, Number: number(i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating,
-		})
-	}
-	if err := db.ApplySeed(b.Context(), seed); err != nil {
-		b.Fatal(err)
-	}
+	db, sp := benchDB(b, numbers, func(db *DB) { db.maxBatch = maxBatch })
 	// notSentAfter far ahead: the compare runs on every write but never refuses one.
 	notSentAfter := storetest.T0.Add(1000 * time.Hour)
 	var seq atomic.Int64
@@ -70,6 +59,24 @@ func benchSaveCode(b *testing.B, maxBatch, callers int) {
 }
 
 func number(i int) string { return fmt.Sprintf("86137%08d", i) }
+
+// benchDB opens a database (config as openTemp's) whose one space holds numbers MIGRATING
+// numbers, number(0) and on, and returns it with the space.
+func benchDB(b *testing.B, numbers int, config func(*DB)) (*DB, *camsd.SeedSpace) {
+	db := openTemp(b, config)
+	seed := crashSeed()
+	sp := &seed.Accounts[0].Spaces[0]
+	sp.PhoneNumbers = nil
+	for i := range numbers {
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{
+			CustSpaceID: sp.CustSpaceID, Number: number(i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating,
+		})
+	}
+	if err := db.ApplySeed(b.Context(), seed); err != nil {
+		b.Fatal(err)
+	}
+	return db, sp
+}
 
 // BenchmarkUse measures the nonce check plus its durable write, which every signed request
 // pays, with many callers sharing commits.
@@ -117,18 +124,7 @@ func BenchmarkRequestWrites(b *testing.B) {
 
 func benchRequestWrites(b *testing.B, durable bool) {
 	const numbers = 1000
-	db := openTemp(b, nil)
-	seed := crashSeed()
-	sp := &seed.Accounts[0].Spaces[0]
-	sp.PhoneNumbers = nil
-	for i := range numbers {
-		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{
-			CustSpaceID: sp.CustSpaceID, Number: number(i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating,
-		})
-	}
-	if err := db.ApplySeed(b.Context(), seed); err != nil {
-		b.Fatal(err)
-	}
+	db, sp := benchDB(b, numbers, nil)
 	expires := time.Now().Add(time.Hour)
 	var seq atomic.Int64
 	request := func() error {
@@ -178,18 +174,7 @@ func benchRequestWrites(b *testing.B, durable bool) {
 // 1000 calls at a time with the outbox keeping 1000 messages.
 func BenchmarkJournalApply(b *testing.B) {
 	const numbers, calls = 1000, 1000
-	db := openTemp(b, nil)
-	seed := crashSeed()
-	sp := &seed.Accounts[0].Spaces[0]
-	sp.PhoneNumbers = nil
-	for i := range numbers {
-		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{
-			CustSpaceID: sp.CustSpaceID, Number: number(i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating,
-		})
-	}
-	if err := db.ApplySeed(b.Context(), seed); err != nil {
-		b.Fatal(err)
-	}
+	db, sp := benchDB(b, numbers, nil)
 	es := make([]jentry, 0, 2*calls)
 	at := storetest.T0.UnixNano()
 	var applying time.Duration

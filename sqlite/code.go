@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -172,14 +173,19 @@ func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sen
 // updateCodeStatus sets the status of the last code of verify_codes sent at sentAt (unix ns)
 // to the number. Returns ErrNotFound when there is none.
 func updateCodeStatus(tx *wtx, custSpaceID, number string, sentAt int64, s string) error {
-	res, err := tx.exec(`
+	return oneRow(tx.exec(`
 		UPDATE verify_codes SET status = ?
 		WHERE seq = (
 			SELECT seq FROM verify_codes
 			WHERE cust_space_id = ? AND number = ? AND sent_at = ?
 			ORDER BY seq DESC
 			LIMIT 1)`,
-		s, custSpaceID, number, sentAt)
+		s, custSpaceID, number, sentAt))
+}
+
+// oneRow passes on the error of a statement that changes one row at most, and ErrNotFound
+// when it changed none.
+func oneRow(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,22 +171,15 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 	return benchLevel{clients: clients, bare: mb, camsd: mc}, nil
 }
 
-func medianRPS(rs []loadResult) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = r.RPS()
-	}
-	sort.Float64s(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
+func medianRPS(rs []loadResult) float64 { return median(rs, loadResult.RPS) }
 
-func medianCPU(rs []loadResult) time.Duration {
-	v := make([]time.Duration, len(rs))
+func medianCPU(rs []loadResult) time.Duration { return median(rs, loadResult.CPUPerCall) }
+
+// median is the median of f over rs (of the middle two, their mean).
+func median[T float64 | time.Duration](rs []loadResult, f func(loadResult) T) T {
+	v := make([]T, len(rs))
 	for i, r := range rs {
-		v[i] = r.CPUPerCall()
+		v[i] = f(r)
 	}
 	slices.Sort(v)
 	if len(v)%2 == 1 {
