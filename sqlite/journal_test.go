@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,5 +241,76 @@ func TestJournal_statusOfAppliedCode(t *testing.T) {
 	got, err := db.LastCode(ctx, storetest.AcmeSpace, storetest.Number1)
 	if err != nil || got.Status != camsd.DeliverySent {
 		t.Errorf("LastCode = %+v, %v; want the code sent", got, err)
+	}
+}
+
+// TestJournal_failedApplication checks that when applying the journal fails, the writer
+// takes no more writes (nothing then says what the tables hold), and that nothing it
+// acknowledged is lost: the next Open applies it.
+func TestJournal_failedApplication(t *testing.T) {
+	path := t.TempDir() + "/camsd.db"
+	db := openAt(t, path, func(db *DB) { db.journalApplyAt = 4 })
+	ctx := t.Context()
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	// The table refuses one code, as a full disk or a corrupt page would refuse any.
+	err := db.w.do(ctx, &op{fn: func(tx *wtx) error {
+		_, err := tx.exec(`CREATE TRIGGER refuse BEFORE INSERT ON verify_codes WHEN NEW.code = '999999'
+			BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+		return err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(code string, at time.Time) error {
+		cctx, d := camsd.WithDurability(ctx)
+		return errors.Join(db.SaveCode(cctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, code, at), at.Add(-time.Second)), d.Wait())
+	}
+	var acked []string
+	var failed error
+	for i := range 20 {
+		code := fmt.Sprintf("%06d", 100000+i)
+		if i == 5 {
+			code = "999999"
+		}
+		if err := save(code, storetest.T0.Add(time.Duration(i)*time.Minute)); err != nil {
+			failed = err
+			break
+		}
+		acked = append(acked, code)
+	}
+	waitFor(t, "the writer to fail", func() bool { return db.Ping(ctx) != nil })
+	if failed == nil {
+		failed = save("111111", storetest.T0.Add(time.Hour))
+	}
+	if failed == nil || !strings.Contains(failed.Error(), "refused") {
+		t.Fatalf("a write after the failed application: %v; want the application's error", failed)
+	}
+	if err := db.Close(); err == nil {
+		t.Error("Close = nil; want the application's error")
+	}
+
+	// Drop the trigger behind camsd's back, as an operator fixing the disk would, and open.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DROP TRIGGER refuse`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db = openAt(t, path, nil)
+	got := map[string]bool{}
+	for _, row := range queryPairs(t, db, `SELECT code, status FROM verify_codes`) {
+		got[row[0]] = true
+	}
+	for _, code := range acked {
+		if !got[code] {
+			t.Errorf("acknowledged code %s is missing after the reopen", code)
+		}
+	}
+	if !got["999999"] {
+		t.Error("the code the table refused, acknowledged before the application, is missing after the reopen")
 	}
 }
