@@ -65,3 +65,13 @@ var (
 	// Callers fail closed: a nonce that cannot be checked is refused, 503.
 	ErrUnavailable = errors.New("unavailable")
 )
+
+// CodeConflict is the ErrConflict of Store.SaveCode when the store can say what it lost to:
+// Newest is when the newest code that did not fail was sent, which is what the resend
+// interval runs from. errors.Is(err, ErrConflict) holds for it.
+type CodeConflict struct {
+	Newest time.Time
+}
+
+func (e *CodeConflict) Error() string        { return ErrConflict.Error() }
+func (e *CodeConflict) Is(target error) bool { return target == ErrConflict }

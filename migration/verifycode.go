@@ -70,7 +70,7 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 		Status:      camsd.DeliveryPending,
 	}
 	if err := s.Store.SaveCode(ctx, vc, now.Add(-s.ResendInterval)); errors.Is(err, camsd.ErrConflict) {
-		return nil, s.tooFrequent(ctx, space.CustSpaceID, phone, now)
+		return nil, s.tooFrequent(ctx, err, space.CustSpaceID, phone, now)
 	} else if err != nil {
 		return nil, fmt.Errorf("record code: %w", err)
 	}
@@ -103,14 +103,21 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 	return &NumberData{PhoneNumber: phone, Id: num.ID}, nil
 }
 
-// tooFrequent builds VerifyCode.SendTooFrequent with the time left until a new code may go.
-func (s *Service) tooFrequent(ctx context.Context, space, phone string, now time.Time) error {
+// tooFrequent builds VerifyCode.SendTooFrequent with the time left until a new code may go:
+// from the code that conflict says SaveCode lost to, or, when the store does not say, from
+// the number's last code.
+func (s *Service) tooFrequent(ctx context.Context, conflict error, space, phone string, now time.Time) error {
 	e := camsd.Errorf(camsd.CodeVerifyCodeSendTooFreq, "A verification code was sent to %s less than %s ago; wait before requesting another.", phone, s.ResendInterval)
 	e.RetryAfter = s.ResendInterval
-	if last, err := s.Store.LastCode(ctx, space, phone); err == nil {
-		if left := last.SentAt.Add(s.ResendInterval).Sub(now); left > 0 {
-			e.RetryAfter = left
-		}
+	var sentAt time.Time
+	var cc *camsd.CodeConflict
+	if errors.As(conflict, &cc) {
+		sentAt = cc.Newest
+	} else if last, err := s.Store.LastCode(ctx, space, phone); err == nil {
+		sentAt = last.SentAt
+	}
+	if left := sentAt.Add(s.ResendInterval).Sub(now); !sentAt.IsZero() && left > 0 {
+		e.RetryAfter = left
 	}
 	return e
 }

@@ -246,3 +246,27 @@ func TestService_GetMigrationVerifyCode_CodeFromRand(t *testing.T) {
 		t.Fatalf("code = %q, want 000000", vc.Code)
 	}
 }
+
+// TestService_GetMigrationVerifyCode_RetryAfterFromBlockingCode checks that SendTooFrequent's
+// Retry-After runs from the code that blocks the number, not from a later one whose send
+// failed (a failed code does not block).
+func TestService_GetMigrationVerifyCode_RetryAfterFromBlockingCode(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil { // T0: sent
+		t.Fatal(err)
+	}
+	e.advance(10 * time.Second)
+	sent := e.svc.Provider
+	e.svc.Provider, e.svc.ResendInterval = failingProvider{}, 0
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err == nil { // T0+10s: failed
+		t.Fatal("a send through a failing provider succeeded")
+	}
+	e.svc.Provider, e.svc.ResendInterval = sent, 60*time.Second
+	e.advance(10 * time.Second)
+	_, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()) // T0+20s
+	var ce *camsd.Error
+	if !errors.As(err, &ce) || ce.Code != "VerifyCode.SendTooFrequent" || ce.RetryAfter != 40*time.Second {
+		t.Fatalf("20s after the code that was sent: %v (%+v); want SendTooFrequent with 40s left", err, ce)
+	}
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -36,7 +37,8 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 }
 
 // SaveCode records c unless a code of that number that did not fail was sent after
-// notSentAfter; then it returns ErrConflict. The check is made in memory when the gate knows
+// notSentAfter; then it returns ErrConflict (a *camsd.CodeConflict that says when that code was
+// sent). The check is made in memory when the gate knows
 // the number (codegate.go), else by the writer in SQL; either way in the order the writes are
 // queued, which is what makes the compare-and-set exact. Returns ErrNotFound when the number
 // does not exist. With a camsd.Durability in ctx it returns once the outcome is decided,
@@ -65,7 +67,7 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 	if e := g.entry(k); e.known && e.slow == 0 {
 		if e.newest > limit {
 			g.mu.Unlock()
-			return camsd.ErrConflict
+			return &camsd.CodeConflict{Newest: fromNanos(e.newest)}
 		}
 		if counts {
 			e.newest = max(e.newest, sent)
@@ -111,13 +113,13 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 		switch {
 		case err != nil:
 		case newest > limit:
-			err = camsd.ErrConflict
+			err = &camsd.CodeConflict{Newest: fromNanos(newest)}
 		default:
 			if err = insert(tx); err == nil && counts {
 				newest = max(newest, sent)
 			}
 		}
-		g.learn(k, gen, newest, err == nil || err == camsd.ErrConflict)
+		g.learn(k, gen, newest, err == nil || errors.Is(err, camsd.ErrConflict))
 		return err
 	}}
 	if d != nil {

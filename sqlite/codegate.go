@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/camsd/camsd"
@@ -77,7 +78,7 @@ func (g *codeGate) learn(k codeKey, gen uint64, newest int64, ok bool) {
 // settled passes on the final error of a SaveCode the gate decided, forgetting k if the code
 // was not recorded, since the gate counted it.
 func (g *codeGate) settled(k codeKey, err error) error {
-	if err != nil && err != camsd.ErrConflict {
+	if err != nil && !errors.Is(err, camsd.ErrConflict) {
 		g.forget(k)
 	}
 	return err

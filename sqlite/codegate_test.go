@@ -179,3 +179,29 @@ func sentAts(t *testing.T, db *DB, where string) map[string][]int64 {
 	}
 	return got
 }
+
+// TestSaveCode_conflictSaysWhen checks that SQLite's SaveCode tells when the code it lost to
+// was sent, decided in memory or in SQL, so that SendTooFrequent's Retry-After need not read
+// the number's last code (which would make the writer apply its journal).
+func TestSaveCode_conflictSaysWhen(t *testing.T) {
+	db := openTemp(t, nil)
+	ctx := t.Context()
+	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	first := storetest.Code(storetest.AcmeSpace, storetest.Number1, "111111", storetest.T0)
+	if err := db.SaveCode(ctx, first, storetest.T0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"in memory", "in SQL"} {
+		if path == "in SQL" {
+			db.codes.forget(codeKey{storetest.AcmeSpace, storetest.Number1})
+		}
+		at := storetest.T0.Add(10 * time.Second)
+		err := db.SaveCode(ctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, "222222", at), at.Add(-time.Minute))
+		var cc *camsd.CodeConflict
+		if !errors.As(err, &cc) || !errors.Is(err, camsd.ErrConflict) || !cc.Newest.Equal(first.SentAt) {
+			t.Errorf("%s: SaveCode = %#v; want a CodeConflict with the first code's time", path, err)
+		}
+	}
+}

@@ -17,6 +17,9 @@ func wrap(what string, err error) error {
 	case nil, camsd.ErrNotFound, camsd.ErrConflict, camsd.ErrNonceUsed, camsd.ErrNonceStoreFull:
 		return err
 	}
+	if _, ok := err.(*camsd.CodeConflict); ok {
+		return err
+	}
 	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
 

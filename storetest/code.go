@@ -94,6 +94,11 @@ func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("SaveCode = %v; want %v", err, tc.wantErr)
 			}
+			// A store may say what the conflict was with (SendTooFrequent's Retry-After runs
+			// from it); if it does, it must be the code that blocks.
+			if cc := (*camsd.CodeConflict)(nil); errors.As(err, &cc) && !cc.Newest.Equal(c.SentAt) {
+				t.Errorf("conflict with a code sent at %v; want %v", cc.Newest, c.SentAt)
+			}
 			want := next
 			if tc.wantErr != nil {
 				want = c // nothing recorded
