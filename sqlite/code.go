@@ -65,9 +65,9 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 
 	g.mu.Lock()
 	if e := g.entry(k); e.known && e.slow == 0 {
-		if e.newest > limit {
+		if newest := e.newest; newest > limit {
 			g.mu.Unlock()
-			return &camsd.CodeConflict{Newest: fromNanos(e.newest)}
+			return &camsd.CodeConflict{Newest: fromNanos(newest)}
 		}
 		if counts {
 			e.newest = max(e.newest, sent)
