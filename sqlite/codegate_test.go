@@ -17,11 +17,8 @@ import (
 // meanwhile, and checks what the stored codes say: no two codes that did not fail were sent
 // within the interval of each other, and every refusal had a live code to blame.
 func TestCodeGate_exact(t *testing.T) {
-	db := openTemp(t, nil)
+	db := openSeeded(t)
 	ctx := t.Context()
-	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
-		t.Fatal(err)
-	}
 	const interval = 10 // ns of the fake clock
 	numbers := []string{storetest.Number1, storetest.Number2}
 	// Teach the gate both numbers (the slow path), so that what follows takes the fast one.
@@ -107,11 +104,8 @@ func TestCodeGate_exact(t *testing.T) {
 // before it ran fails, and leaves the number to be learned again rather than on the slow
 // path for good.
 func TestCodeGate_brokenTransaction(t *testing.T) {
-	db := openTemp(t, nil)
+	db := openSeeded(t)
 	ctx := t.Context()
-	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
-		t.Fatal(err)
-	}
 	k := codeKey{storetest.AcmeSpace, storetest.Number1}
 	release := holdErr(db.w) // its transaction breaks too
 	broken := make(chan error, 1)
@@ -184,11 +178,8 @@ func sentAts(t *testing.T, db *DB, where string) map[string][]int64 {
 // was sent, decided in memory or in SQL, so that SendTooFrequent's Retry-After need not read
 // the number's last code (which would make the writer apply its journal).
 func TestSaveCode_conflictSaysWhen(t *testing.T) {
-	db := openTemp(t, nil)
+	db := openSeeded(t)
 	ctx := t.Context()
-	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
-		t.Fatal(err)
-	}
 	first := storetest.Code(storetest.AcmeSpace, storetest.Number1, "111111", storetest.T0)
 	if err := db.SaveCode(ctx, first, storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)

@@ -218,11 +218,8 @@ func TestJournal_appliedWhenFull(t *testing.T) {
 // when it is applied, and that one whose code does not exist (its record lost in a power
 // cut, never acknowledged) is dropped without failing the application.
 func TestJournal_statusOfAppliedCode(t *testing.T) {
-	db := openTemp(t, nil)
+	db := openSeeded(t)
 	ctx := t.Context()
-	if err := db.ApplySeed(ctx, storetest.Fixture()); err != nil {
-		t.Fatal(err)
-	}
 	c := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
 	if err := db.SaveCode(ctx, c, storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)

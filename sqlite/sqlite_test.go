@@ -41,6 +41,16 @@ func openTemp(t testing.TB, config func(*DB)) *DB {
 	return openAt(t, filepath.Join(t.TempDir(), "camsd.db"), config)
 }
 
+// openSeeded is openTemp with the storetest fixture's tenants.
+func openSeeded(t *testing.T) *DB {
+	t.Helper()
+	db := openTemp(t, nil)
+	if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func openAt(t testing.TB, path string, config func(*DB)) *DB {
 	t.Helper()
 	db := NewDB(path)
