@@ -37,9 +37,8 @@ type journal struct {
 	applied int // entries[:applied] were applied inside the open group's transaction
 	applyAt int // apply once this many entries wait at the end of a group
 
-	log    *jlog        // nil: entries are applied at the end of every group
-	now    func() int64 // unix ns, for the nonces' expiry
-	nonces nonceLog
+	log *jlog        // nil: entries are applied at the end of every group
+	now func() int64 // unix ns, for the nonces' expiry
 
 	// unapplied is len(entries) as of the end of the last group: a reader that finds it 0
 	// finds in the tables every write acknowledged before it looked.
@@ -128,7 +127,7 @@ func (j *journal) apply(tx *wtx) error {
 	if j.log != nil {
 		gen = j.log.gen
 	}
-	if err := applyAll(tx, es, &j.nonces, j.now(), gen); err != nil {
+	if err := applyAll(tx, es, j.now(), gen); err != nil {
 		return err
 	}
 	j.applied = len(j.entries)
@@ -136,12 +135,12 @@ func (j *journal) apply(tx *wtx) error {
 }
 
 // applyAll writes es to the tables inside tx and, unless gen is 0, records that the tables
-// have every record of the log up to generation gen. nonces is a buffer for the nonce_log row.
-func applyAll(tx *wtx, es []jentry, nonces *nonceLog, now int64, gen uint64) error {
+// have every record of the log up to generation gen.
+func applyAll(tx *wtx, es []jentry, now int64, gen uint64) error {
 	if err := applyJEntries(tx, es); err != nil {
 		return err
 	}
-	if err := applyNonces(tx, es, nonces, now); err != nil {
+	if err := applyNonces(tx, es, now); err != nil {
 		return err
 	}
 	if gen > 0 {
@@ -154,7 +153,8 @@ func applyAll(tx *wtx, es []jentry, nonces *nonceLog, now int64, gen uint64) err
 
 // applyNonces writes the live nonces of es as one row of nonce_log, and deletes the rows
 // whose nonces have all expired.
-func applyNonces(tx *wtx, es []jentry, nonces *nonceLog, now int64) error {
+func applyNonces(tx *wtx, es []jentry, now int64) error {
+	var nonces nonceLog
 	for i := range es {
 		if e := &es[i]; e.kind == jNonce && e.expiresAt > now {
 			nonces.add(e.accessKeyID, e.code, e.expiresAt)
@@ -269,7 +269,6 @@ func (j *journal) committed() {
 // rolledBack is told that the group failed: what it journaled is gone, and what it applied
 // is back in the journal.
 func (j *journal) rolledBack() {
-	j.nonces.reset()
 	clear(j.entries[j.durable:])
 	j.entries = j.entries[:j.durable]
 	j.applied = 0
@@ -409,10 +408,13 @@ func (d *jdecoder) str() string {
 // settle returns once every write to verify_codes, messages and nonce_log acknowledged
 // before it was called is in those tables, for a read of them. It waits for the writer only
 // when the journal holds entries.
-func (db *DB) settle(ctx context.Context) error {
-	if db.w.jr.unapplied.Load() == 0 {
+func (db *DB) settle(ctx context.Context) error { return db.w.settle(ctx) }
+
+// settle returns once the journal holds nothing acknowledged before it was called.
+func (w *writer) settle(ctx context.Context) error {
+	if w.jr.unapplied.Load() == 0 {
 		return nil
 	}
 	// An op that is not journalSafe: the writer applies the journal before it runs.
-	return db.w.do(ctx, &op{single: true, fn: func(*wtx) error { return nil }})
+	return w.do(ctx, &op{single: true, fn: func(*wtx) error { return nil }})
 }

@@ -240,10 +240,8 @@ func (w *writer) await(ctx context.Context, o *op, signal <-chan struct{}) error
 // Open.)
 func (w *writer) close() error {
 	var applyErr error
-	if w.jr.unapplied.Load() > 0 {
-		if err := w.do(context.Background(), &op{single: true, fn: func(*wtx) error { return nil }}); err != nil && !errors.Is(err, ErrClosed) {
-			applyErr = fmt.Errorf("sqlite: apply journal: %w", err)
-		}
+	if err := w.settle(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+		applyErr = fmt.Errorf("sqlite: apply journal: %w", err)
 	}
 	w.mu.Lock()
 	w.closed = true
@@ -508,8 +506,7 @@ func (w *writer) applyBeside(es []jentry, gen uint64, now int64) error {
 	if err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("apply journal: begin: %w", err)
 	}
-	var nonces nonceLog
-	if err := applyAll(&wtx{w: w, ctx: ctx}, es, &nonces, now, gen); err != nil {
+	if err := applyAll(&wtx{w: w, ctx: ctx}, es, now, gen); err != nil {
 		w.rollback(ctx)
 		return fmt.Errorf("apply journal: %w", err)
 	}
