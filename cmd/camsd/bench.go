@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ type benchConfig struct {
 	Path        string
 	Database    string // as serve's --database: PostgreSQL instead of SQLite
 	Redis       string // as serve's --redis
+	// CPUProfile, if set, is the prefix of the CPU profiles of camsd's rounds, one per round:
+	// <prefix>.<clients>c.r<round>.pprof (go tool pprof takes several at once).
+	CPUProfile string
 }
 
 // runBench is `camsd bench`: it starts camsd and a bare net/http handler that returns the same
@@ -48,6 +52,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.Numbers, "numbers", 1000, "MIGRATING numbers the calls are spread over")
 	fs.StringVar(&c.Database, "database", "", "postgres://… to run camsd on PostgreSQL (as serve --database)")
 	fs.StringVar(&c.Redis, "redis", "", "redis://… for flow control and nonces (as serve --redis)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of each camsd round to `PREFIX`.<clients>c.r<round>.pprof")
 	fs.StringVar(&c.Path, "path", "ok", "which path camsd's calls take: ok (a code is sent), limited (refused by flow control, after the signature and the durable nonce), badsig (refused by the signature check)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -144,7 +149,18 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 			if name == "camsd" {
 				want = benchPaths[c.Path].status
 			}
+			var stop func() error
+			if name == "camsd" && c.CPUProfile != "" {
+				if stop, err = startCPUProfile(fmt.Sprintf("%s.%dc.r%d.pprof", c.CPUProfile, clients, r)); err != nil {
+					return benchLevel{}, err
+				}
+			}
 			res := runLoad(ctx, client, calls, clients, want)
+			if stop != nil {
+				if err := stop(); err != nil {
+					return benchLevel{}, err
+				}
+			}
 			if ctx.Err() != nil {
 				return benchLevel{}, ctx.Err()
 			}
@@ -169,6 +185,22 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 		}
 	}
 	return benchLevel{clients: clients, bare: mb, camsd: mc}, nil
+}
+
+// startCPUProfile starts a CPU profile to the file at path; stop ends it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func medianRPS(rs []loadResult) float64 { return median(rs, loadResult.RPS) }
