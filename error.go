@@ -14,8 +14,9 @@ type Error struct {
 	Code    string
 	Message string
 
-	// RetryAfter, when positive, is sent as Retry-After and x-acs-retry-after, in whole
-	// seconds rounded up.
+	// RetryAfter, when positive, is how long until the call would succeed: sent as
+	// Retry-After in whole seconds rounded up, and on System.LimitControl also as
+	// x-acs-retry-after in milliseconds, which Alibaba Cloud's clients retry on.
 	RetryAfter time.Duration
 
 	// Denied is set on Ram.PermissionDeny.

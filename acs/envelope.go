@@ -39,7 +39,8 @@ type errorBody struct {
 // case). Status and default message come from the catalogue. An err that is not a
 // *camsd.Error becomes InternalError with the catalogue's message: its text never leaves the
 // server, so the caller logs it with requestID. A positive RetryAfter is sent as Retry-After
-// and x-acs-retry-after in whole seconds, rounded up, at least 1.
+// in whole seconds, rounded up (RFC 9110), and, on flow control only, as x-acs-retry-after in
+// milliseconds, rounded up: see retryHeaders.
 func WriteError(w http.ResponseWriter, format, requestID, hostID string, err error) {
 	var e *camsd.Error
 	if !errors.As(err, &e) || e.Code == "" {
@@ -60,11 +61,7 @@ func WriteError(w http.ResponseWriter, format, requestID, hostID string, err err
 	if body.Message == "" {
 		body.Message = http.StatusText(status)
 	}
-	if e.RetryAfter > 0 {
-		s := strconv.FormatInt(retrySeconds(e.RetryAfter), 10)
-		w.Header().Set("Retry-After", s)
-		w.Header().Set("x-acs-retry-after", s)
-	}
+	retryHeaders(w.Header(), e)
 	b, ctype, merr := encode(format, "", body)
 	if merr != nil { // not expected: errorBody holds only strings; JSON cannot fail on them
 		b, ctype, _ = encode(FormatJSON, "", body)
@@ -128,11 +125,35 @@ func recommend(code, requestID string) string {
 		"&product=cams&requestId=" + url.QueryEscape(requestID)
 }
 
-// retrySeconds is d in whole seconds rounded up, at least 1.
-func retrySeconds(d time.Duration) int64 {
-	s := int64(d / time.Second)
-	if d%time.Second != 0 {
-		s++
+// HeaderRetryAfterMS is the wait Alibaba Cloud's clients read on a throttled call, in
+// milliseconds: the aliyun CLI sleeps that long before each of its (at most three) retries,
+// and retries any error reply that carries it (openapi/throttling_retry.go), so it goes on
+// flow-control refusals only. darabonba reads it into ThrottlingError.RetryAfter, for codes
+// that contain "Throttling".
+const HeaderRetryAfterMS = "x-acs-retry-after"
+
+// retryHeaders sets the waits of a refusal that has one (e.RetryAfter > 0): Retry-After in
+// whole seconds on every such refusal (flow control, and business refusals such as
+// VerifyCode.SendTooFrequent), and x-acs-retry-after in milliseconds on System.LimitControl
+// alone, so that a client that retries on it never repeats a business refusal.
+func retryHeaders(h http.Header, e *camsd.Error) {
+	if e.RetryAfter <= 0 {
+		return
 	}
-	return max(s, 1)
+	h["Retry-After"] = []string{strconv.FormatInt(ceilUnits(e.RetryAfter, time.Second), 10)}
+	if e.Code == camsd.CodeSystemLimitControl {
+		h[canonicalRetryAfterMS] = []string{strconv.FormatInt(ceilUnits(e.RetryAfter, time.Millisecond), 10)}
+	}
+}
+
+var canonicalRetryAfterMS = http.CanonicalHeaderKey(HeaderRetryAfterMS)
+
+// ceilUnits is d in whole units rounded up, at least 1: a client that waits what it is told
+// is then never early.
+func ceilUnits(d, unit time.Duration) int64 {
+	n := int64(d / unit)
+	if d%unit != 0 {
+		n++
+	}
+	return max(n, 1)
 }

@@ -67,7 +67,7 @@ func TestWriteError(t *testing.T) {
 			name: "retry after", err: &camsd.Error{Code: camsd.CodeSystemLimitControl, RetryAfter: 1500 * time.Millisecond}, status: 400,
 			wantJSON: map[string]any{"RequestId": rid, "HostId": "cams.test", "Code": "System.LimitControl",
 				"Message": "The system is under flow control.", "Recommend": recommend("System.LimitControl")},
-			wantHeader: http.Header{"Retry-After": {"2"}, "X-Acs-Retry-After": {"2"}},
+			wantHeader: http.Header{"Retry-After": {"2"}, "X-Acs-Retry-After": {"1500"}},
 		},
 		{
 			name: "not found is 404", err: &camsd.Error{Code: camsd.CodeInvalidAccessKeyIDNotFound}, status: 404,
@@ -151,23 +151,34 @@ func TestWriteError_xml(t *testing.T) {
 }
 
 func TestWriteError_retryAfter(t *testing.T) {
+	const limited, resend = camsd.CodeSystemLimitControl, camsd.CodeVerifyCodeSendTooFreq
 	for _, tc := range []struct {
-		d    time.Duration
-		want string // "" for no header
+		code    string
+		d       time.Duration
+		seconds string // Retry-After; "" for no header
+		ms      string // x-acs-retry-after; "" for no header
 	}{
-		{0, ""},
-		{-time.Second, ""},
-		{time.Nanosecond, "1"},
-		{999 * time.Millisecond, "1"},
-		{time.Second, "1"},
-		{time.Second + time.Nanosecond, "2"},
-		{2 * time.Second, "2"},
-		{90 * time.Second, "90"},
+		{limited, 0, "", ""},
+		{limited, -time.Second, "", ""},
+		{limited, time.Nanosecond, "1", "1"},
+		{limited, time.Millisecond, "1", "1"},
+		{limited, time.Millisecond + time.Microsecond, "1", "2"},
+		{limited, 250 * time.Millisecond, "1", "250"},
+		{limited, 999 * time.Millisecond, "1", "999"},
+		{limited, time.Second, "1", "1000"},
+		{limited, time.Second + time.Nanosecond, "2", "1001"},
+		{limited, 90 * time.Second, "90", "90000"},
+		// Business refusals: the seconds only, so that a client retrying on
+		// x-acs-retry-after does not repeat them.
+		{resend, 45 * time.Second, "45", ""},
+		{camsd.CodePhoneNumberRegisterTooFreq, 90 * time.Minute, "5400", ""},
+		{resend, 0, "", ""},
 	} {
 		w := httptest.NewRecorder()
-		WriteError(w, "JSON", rid, "h", &camsd.Error{Code: camsd.CodeSystemLimitControl, RetryAfter: tc.d})
-		if a, b := w.Header().Get("Retry-After"), w.Header().Get("x-acs-retry-after"); a != tc.want || b != tc.want {
-			t.Errorf("RetryAfter %v: Retry-After %q, x-acs-retry-after %q; want %q", tc.d, a, b, tc.want)
+		WriteError(w, "JSON", rid, "h", &camsd.Error{Code: tc.code, RetryAfter: tc.d})
+		_, hasMS := w.Header()["X-Acs-Retry-After"]
+		if a, b := w.Header().Get("Retry-After"), w.Header().Get("x-acs-retry-after"); a != tc.seconds || b != tc.ms || hasMS != (tc.ms != "") {
+			t.Errorf("%s RetryAfter %v: Retry-After %q, x-acs-retry-after %q; want %q, %q", tc.code, tc.d, a, b, tc.seconds, tc.ms)
 		}
 	}
 }

@@ -156,6 +156,7 @@ func (c *Client) attempt(ctx context.Context, u, body string, timeout time.Durat
 	}
 
 	e := parseError(resp.StatusCode, data, c.Token)
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	switch {
 	case resp.StatusCode >= 500:
 		return outcome{status: resp.StatusCode, err: e, transient: true, mayHaveActed: true}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -37,6 +38,9 @@ type Error struct {
 	Details     string // error_data.details
 	Transient   bool   // is_transient
 	FBTraceID   string // fbtrace_id, for Meta's support
+
+	// RetryAfter is the wait Graph asked for in a Retry-After header (delta-seconds), or 0.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -65,6 +69,22 @@ func (e *Error) Throttled() bool {
 		return true
 	}
 	return e.Status == http.StatusTooManyRequests
+}
+
+// maxRetryAfter bounds the wait taken from Graph's Retry-After header.
+const maxRetryAfter = time.Hour
+
+// parseRetryAfter reads a Retry-After header in delta-seconds (RFC 9110), at most
+// maxRetryAfter; an HTTP-date, a negative number or anything else gives 0.
+func parseRetryAfter(v string) time.Duration {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	if n > int64(maxRetryAfter/time.Second) {
+		return maxRetryAfter
+	}
+	return time.Duration(n) * time.Second
 }
 
 // maxText bounds each string taken from an error body.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/camsd/camsd"
 )
@@ -101,5 +102,19 @@ func graphWireError(e *Error) *camsd.Error {
 	if e.FBTraceID != "" {
 		fmt.Fprintf(&b, " [fbtrace_id %s]", clip(e.FBTraceID, 64))
 	}
-	return &camsd.Error{Code: code, Message: b.String()}
+	we := &camsd.Error{Code: code, Message: b.String()}
+	if code == camsd.CodeSystemLimitControl {
+		// Graph rarely says when it will take calls again; its throttling limits run from
+		// a second (throughput, 130429) to an hour (application calls, 4), so without a
+		// Retry-After the caller is asked to wait the shortest of them.
+		we.RetryAfter = e.RetryAfter
+		if we.RetryAfter <= 0 {
+			we.RetryAfter = throttledWait
+		}
+	}
+	return we
 }
+
+// throttledWait is how long a caller is asked to wait after Graph throttled camsd, when Graph
+// did not say.
+const throttledWait = time.Second

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camsd/camsd"
 )
@@ -113,5 +114,41 @@ func TestWireError_longMessage(t *testing.T) {
 	}
 	if strings.Contains(we.Message, "\uFFFD") || !strings.HasSuffix(we.Message, "é") {
 		t.Errorf("message splits a character: %q", we.Message[len(we.Message)-4:])
+	}
+}
+
+// A throttled call tells the caller how long to wait: what Graph asked for in Retry-After
+// (delta-seconds, bounded), or a second when it did not say. Other refusals carry no wait.
+func TestWireError_throttledWait(t *testing.T) {
+	throttled := func(retryAfter string) step {
+		return func(_ *fakeGraph, w http.ResponseWriter, _ *http.Request, _ string) {
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			writeGraphError(w, http.StatusTooManyRequests, 130429, 0, false, "Rate limit hit")
+		}
+	}
+	tests := []struct {
+		name string
+		step step
+		want time.Duration
+	}{
+		{"Retry-After in seconds", throttled("7"), 7 * time.Second},
+		{"no Retry-After", throttled(""), time.Second},
+		{"Retry-After as a date", throttled("Wed, 21 Oct 2015 07:28:00 GMT"), time.Second},
+		{"Retry-After negative", throttled("-3"), time.Second},
+		{"Retry-After beyond an hour", throttled("86400"), time.Hour},
+		{"not throttled", fail(400, 136025, 0, false, "Verify code error"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeGraph(t)
+			f.on("verify_code", tt.step)
+			c, _ := newTestClient(t, f)
+			we := WireError(c.VerifyCode(t.Context(), "106540352242922", "123456"))
+			if we.RetryAfter != tt.want {
+				t.Errorf("%s: RetryAfter = %v, want %v", we.Code, we.RetryAfter, tt.want)
+			}
+		})
 	}
 }
