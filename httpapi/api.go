@@ -27,7 +27,7 @@ type reply struct {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	requestID := acs.NewRequestID()
-	rec := &logRecord{RequestID: requestID}
+	rec := &logRecord{RequestID: requestID, Retry: acs.ParseRetry(r.Header)}
 	defer func() {
 		d := time.Since(start)
 		s.logRequest(r, rec, d)
@@ -36,7 +36,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			if !KnownAction(action) {
 				action = ""
 			}
-			s.Observer.ObserveRequest(action, rec.Code, d)
+			s.Observer.ObserveRequest(action, rec.Code, rec.Retry.Attempt, d)
 		}
 	}()
 

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/camsd/camsd/acs"
 )
 
 // logRecord is what one request's log line says. Secrets and codes are never in it.
@@ -13,7 +15,8 @@ type logRecord struct {
 	Account     string
 	AccessKeyID string
 	Code        string
-	Err         error // only for InternalError: the text the client never sees
+	Retry       acs.Retry // what the client said of a repeated call
+	Err         error     // only for InternalError: the text the client never sees
 }
 
 func (s *Server) logRequest(r *http.Request, rec *logRecord, d time.Duration) {
@@ -25,6 +28,13 @@ func (s *Server) logRequest(r *http.Request, rec *logRecord, d time.Duration) {
 		slog.String("access_key_id", rec.AccessKeyID),
 		slog.String("code", rec.Code),
 		slog.Float64("latency_ms", float64(d.Microseconds())/1000),
+	}
+	if rec.Retry.Attempt > 0 {
+		// A retry storm shows as many lines with these: which retry, after how long.
+		attrs = append(attrs, slog.Int("retry_attempt", rec.Retry.Attempt))
+		if rec.Retry.Delay >= 0 {
+			attrs = append(attrs, slog.Int64("retry_delay", rec.Retry.Delay))
+		}
 	}
 	level := slog.LevelInfo
 	if rec.Err != nil {

@@ -35,9 +35,10 @@ type Server struct {
 }
 
 // Observer is told of every answered API request: its action ("" when camsd does not serve
-// it), its wire Code and how long it took.
+// it), its wire Code, which retry of a call it was by the client's x-acs-retry-attempts (0:
+// a first attempt) and how long it took.
 type Observer interface {
-	ObserveRequest(action, code string, d time.Duration)
+	ObserveRequest(action, code string, retry int, d time.Duration)
 }
 
 // maxBody bounds what one call may send; CAMS parameters are a few hundred bytes.

@@ -22,6 +22,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	limited  *prometheus.CounterVec
+	retries  *prometheus.CounterVec
 	sends    *prometheus.CounterVec
 }
 
@@ -43,12 +44,16 @@ func New() *Metrics {
 			Name: "camsd_flow_control_rejections_total",
 			Help: "Calls refused by flow control (System.LimitControl), by action.",
 		}, []string{"action"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "camsd_request_retries_total",
+			Help: "Requests that clients marked as retries of a call (x-acs-retry-attempts > 0), by action.",
+		}, []string{"action"}),
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "camsd_provider_sends_total",
 			Help: "Verification codes handed to the provider, by method and outcome (sent or failed).",
 		}, []string{"method", "outcome"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.limited, m.sends,
+	m.Registry.MustRegister(m.requests, m.latency, m.limited, m.retries, m.sends,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -58,9 +63,10 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// ObserveRequest counts one answered request. action is "" for a request whose action is
-// not served (it is counted as "unknown", so that callers cannot grow the label set).
-func (m *Metrics) ObserveRequest(action, code string, d time.Duration) {
+// ObserveRequest counts one answered request, and among retries those whose client said it
+// was repeating a call (retry > 0). action is "" for a request whose action is not served
+// (it is counted as "unknown", so that callers cannot grow the label set).
+func (m *Metrics) ObserveRequest(action, code string, retry int, d time.Duration) {
 	if action == "" {
 		action = "unknown"
 	}
@@ -68,6 +74,9 @@ func (m *Metrics) ObserveRequest(action, code string, d time.Duration) {
 	m.latency.WithLabelValues(action).Observe(d.Seconds())
 	if code == camsd.CodeSystemLimitControl {
 		m.limited.WithLabelValues(action).Inc()
+	}
+	if retry > 0 {
+		m.retries.WithLabelValues(action).Inc()
 	}
 }
 

@@ -27,10 +27,10 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 
 func TestMetrics(t *testing.T) {
 	m := metrics.New()
-	m.ObserveRequest("GetMigrationVerifyCode", "OK", 3*time.Millisecond)
-	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", time.Millisecond)
-	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", time.Millisecond)
-	m.ObserveRequest("", "InvalidAction.NotFound", time.Millisecond)
+	m.ObserveRequest("GetMigrationVerifyCode", "OK", 0, 3*time.Millisecond)
+	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", 0, time.Millisecond)
+	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", 1, time.Millisecond)
+	m.ObserveRequest("", "InvalidAction.NotFound", 2, time.Millisecond)
 	ok, bad := m.Provider(provider{}), m.Provider(provider{errors.New("down")})
 	_ = ok.SendCode(context.Background(), camsd.CodeMessage{Method: "sms"})
 	_ = bad.SendCode(context.Background(), camsd.CodeMessage{Method: "voice"})
@@ -42,6 +42,8 @@ func TestMetrics(t *testing.T) {
 		`camsd_requests_total{action="GetMigrationVerifyCode",code="System.LimitControl"} 2`,
 		`camsd_requests_total{action="unknown",code="InvalidAction.NotFound"} 1`,
 		`camsd_flow_control_rejections_total{action="GetMigrationVerifyCode"} 2`,
+		`camsd_request_retries_total{action="GetMigrationVerifyCode"} 1`,
+		`camsd_request_retries_total{action="unknown"} 1`,
 		`camsd_request_duration_seconds_bucket{action="GetMigrationVerifyCode",le="0.005"} 3`,
 		`camsd_request_duration_seconds_count{action="GetMigrationVerifyCode"} 3`,
 		`camsd_provider_sends_total{method="sms",outcome="sent"} 1`,
