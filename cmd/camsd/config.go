@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -13,6 +14,7 @@ import (
 // in the environment (--max-skew: CAMSD_MAX_SKEW); a flag on the command line wins.
 type ServeConfig struct {
 	Listen         string
+	Region         string // the region camsd says it serves (demo exports); CAMS serves from ap-southeast-1
 	DataDir        string
 	Database       string // postgres://… for PostgreSQL; empty: SQLite in DataDir
 	Redis          string // redis://host:port/db: flow control and nonces in Redis
@@ -43,6 +45,7 @@ type ServeConfig struct {
 func DefaultServeConfig() ServeConfig {
 	return ServeConfig{
 		Listen:         "127.0.0.1:8080",
+		Region:         "ap-southeast-1",
 		DataDir:        "./camsd-data",
 		RedisTimeout:   50 * time.Millisecond,
 		RedisPrefix:    "camsd:",
@@ -69,6 +72,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address of the API")
+	fs.StringVar(&c.Region, "region", c.Region, "region ID printed for clients (ALIBABA_CLOUD_REGION_ID): the aliyun CLI needs one")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the SQLite database")
 	fs.StringVar(&c.Database, "database", c.Database, "postgres://… to keep state in PostgreSQL (several replicas may share it); empty: SQLite in --data-dir")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "redis://host:port/db to keep flow control and nonces in Redis")
@@ -127,6 +131,9 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	return c, nil
 }
 
+// regionID is the form of Alibaba Cloud's region IDs (ap-southeast-1, cn-hangzhou).
+var regionID = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
+
 // invalidValue is a flag's value out of its range.
 type invalidValue struct{ flag, want string }
 
@@ -134,6 +141,8 @@ func (e *invalidValue) Error() string { return "--" + e.flag + " " + e.want }
 
 func (c ServeConfig) validate() error {
 	switch {
+	case !regionID.MatchString(c.Region):
+		return &invalidValue{"region", "must be a region ID such as ap-southeast-1 (lowercase letters, digits and hyphens)"}
 	case c.QPS < 1:
 		return &invalidValue{"qps", "must be at least 1"}
 	case c.ResendInterval < 0:

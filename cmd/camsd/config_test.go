@@ -25,6 +25,7 @@ func env(kv ...string) func(string) string {
 func TestLoadServeConfig(t *testing.T) {
 	defaults := ServeConfig{
 		Listen:         "127.0.0.1:8080",
+		Region:         "ap-southeast-1",
 		DataDir:        "./camsd-data",
 		RedisTimeout:   50 * time.Millisecond,
 		RedisPrefix:    "camsd:",
@@ -53,6 +54,7 @@ func TestLoadServeConfig(t *testing.T) {
 		{"defaults", nil, env(), defaults},
 		{"environment without flags", nil, env(
 			"CAMSD_LISTEN", "127.0.0.1:9999",
+			"CAMSD_REGION", "cn-hangzhou",
 			"CAMSD_DATA_DIR", "/var/lib/camsd",
 			"CAMSD_DATABASE", "postgres://camsd@db/camsd",
 			"CAMSD_REDIS", "redis://cache:6379/2",
@@ -77,6 +79,7 @@ func TestLoadServeConfig(t *testing.T) {
 			"CAMSD_GRAPH_TOKEN", "EAAG",
 		), ServeConfig{
 			Listen:         "127.0.0.1:9999",
+			Region:         "cn-hangzhou",
 			DataDir:        "/var/lib/camsd",
 			Database:       "postgres://camsd@db/camsd",
 			Redis:          "redis://cache:6379/2",
@@ -140,6 +143,9 @@ func TestLoadServeConfig_errors(t *testing.T) {
 		{"database not postgres", []string{"--database", "mysql://x"}, env(), "--database must be a postgres:// URL"},
 		{"redis not a URL", nil, env("CAMSD_REDIS", "localhost:6379"), `CAMSD_REDIS="localhost:6379": --redis must be a redis:// URL`},
 		{"unknown provider", []string{"--provider", "sms"}, env(), "--provider must be sim or whatsapp"},
+		{"region with a scheme", []string{"--region", "https://ap-southeast-1"}, env(), "--region must be a region ID"},
+		{"empty region", []string{"--region="}, env(), "--region must be a region ID"},
+		{"region in capitals", nil, env("CAMSD_REGION", "AP-SOUTHEAST-1"), `CAMSD_REGION="AP-SOUTHEAST-1": --region must be a region ID`},
 		{"whatsapp without a token", []string{"--provider", "whatsapp"}, env(), "CAMSD_GRAPH_TOKEN"},
 		{"no check attempts", []string{"--max-check-attempts", "0"}, env(), "--max-check-attempts must be at least 1"},
 		{"zero validity", nil, env("CAMSD_VERIFICATION_VALIDITY", "0s"), `CAMSD_VERIFICATION_VALIDITY="0s": --verification-validity must be positive`},

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/camsd/camsd"
 )
@@ -30,8 +31,7 @@ func (m *Main) ensureDemo(ctx context.Context) error {
 	}
 	if !empty {
 		if b, err := os.ReadFile(path); err == nil {
-			fmt.Fprintf(m.stdout, "# camsd demo tenant (from %s):\n%s", path, b)
-			fmt.Fprintf(m.stdout, "export CAMSD_ENDPOINT=%s\n", m.URL)
+			fmt.Fprintf(m.stdout, "# camsd demo tenant (from %s):\n%s%s", path, b, m.endpointLines())
 		}
 		return nil
 	}
@@ -46,9 +46,18 @@ func (m *Main) ensureDemo(ctx context.Context) error {
 	if err := os.WriteFile(path, []byte(lines), 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.stdout, "# camsd created a demo tenant; paste these lines into a shell to call it:\n%s", lines)
-	fmt.Fprintf(m.stdout, "export CAMSD_ENDPOINT=%s\n", m.URL)
+	fmt.Fprintf(m.stdout, "# camsd created a demo tenant; paste these lines into a shell to call it:\n%s%s", lines, m.endpointLines())
 	return nil
+}
+
+// endpointLines are the shell lines that point clients at this camsd: CAMSD_ENDPOINT (a URL)
+// for camsd call and the examples, ALIBABA_CLOUD_ENDPOINT (host:port, no scheme) and
+// ALIBABA_CLOUD_REGION_ID for the aliyun CLI, which needs a region even with an endpoint.
+// They are printed at every start, not kept in demo.env: the address and region may change.
+func (m *Main) endpointLines() string {
+	host := strings.TrimPrefix(strings.TrimPrefix(m.URL, "http://"), "https://")
+	return fmt.Sprintf("export CAMSD_ENDPOINT=%s\nexport ALIBABA_CLOUD_ENDPOINT=%s\nexport ALIBABA_CLOUD_REGION_ID=%s\n",
+		m.URL, host, m.Config.Region)
 }
 
 type demo struct {

@@ -59,6 +59,11 @@ func TestDemoTenant(t *testing.T) {
 			t.Fatalf("demo output lacks %s:\n%s", k, out.String())
 		}
 	}
+	// The aliyun CLI's variables: host:port without a scheme, and the region it must have.
+	if env["ALIBABA_CLOUD_ENDPOINT"] != hostOf(m) || env["ALIBABA_CLOUD_REGION_ID"] != "ap-southeast-1" || env["CAMSD_ENDPOINT"] != m.URL {
+		t.Errorf("endpoint lines: ALIBABA_CLOUD_ENDPOINT=%q ALIBABA_CLOUD_REGION_ID=%q CAMSD_ENDPOINT=%q; want %q, ap-southeast-1, %q",
+			env["ALIBABA_CLOUD_ENDPOINT"], env["ALIBABA_CLOUD_REGION_ID"], env["CAMSD_ENDPOINT"], hostOf(m), m.URL)
+	}
 	c := newClient(t, m, env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"], "")
 	if _, err := call(c, actionGetVC, verifyCodeQuery(env["CustSpaceId"], env["PhoneNumber"], "en_US", "sms")); err != nil {
 		t.Fatalf("call with the demo tenant: %v", err)
