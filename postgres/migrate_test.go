@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +26,19 @@ func migrationsOf(t *testing.T, schema string) []string {
 	return names
 }
 
-var allMigrations = []string{"0001_init", "0002_nonces", "0003_limiter"}
+// allMigrations is every file in migrations/, without ".sql", in name order: what a schema
+// brought up to date has recorded.
+var allMigrations = func() []string {
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) < 3 {
+		panic(fmt.Sprintf("migrations/*.sql: %v, %v", files, err))
+	}
+	var names []string
+	for _, f := range files { // Glob sorts
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".sql"))
+	}
+	return names
+}()
 
 func TestOpen_concurrentReplicas(t *testing.T) {
 	// Four replicas start at once on a database that has no camsd schema yet: each must

@@ -26,23 +26,23 @@ func (s *sweeper) due(n uint64) bool { return s.calls.Add(1)%n == 0 }
 // Use records nonce for the AccessKey until expires. Returns ErrNonceUsed if it is recorded
 // and not yet expired, and ErrNonceStoreFull if the key holds MaxNonces live nonces.
 //
-// It is one statement, nonce_use, which locks the key's row in nonce_keys first: the Uses of
-// one key are serial across every replica, so concurrent Uses of a nonce accept it exactly
-// once, and the key's count of nonces, kept in that row, bounds its live nonces exactly. Expiry
-// is judged by Options.Now, the replica's clock. It returns once committed.
+// It is a grouped write (group.go): nonce_use, in the group's statement, under the lock of the
+// key's row in nonce_keys, which the group takes in the global lock order. So the Uses of one
+// key are serial across every replica, concurrent Uses of a nonce accept it exactly once, and
+// the key's count of nonces, kept in that row, bounds its live nonces exactly; but the Uses of
+// one busy key share commits instead of waiting for each other's. Expiry is judged by
+// Options.Now, the replica's clock. It returns once committed.
 func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
 	now := db.now()
-	var verdict string
-	err := db.pool.QueryRow(ctx, `SELECT nonce_use($1, $2, $3, $4, $5)`,
-		accessKeyID, nonce, toNanos(expires), toNanos(now), db.maxNonces).Scan(&verdict)
-	if err != nil {
+	w := &write{kind: kindNonce, accessKeyID: accessKeyID, nonce: nonce, expires: toNanos(expires), now: toNanos(now)}
+	if err := db.groups.do(ctx, w); err != nil {
 		return wrap("use nonce", err)
 	}
 	if db.nonces.due(sweepEvery) {
 		// The nonce is recorded whatever becomes of the sweep, and the next one retries.
 		db.pool.Exec(ctx, `SELECT nonce_sweep($1, $2)`, toNanos(now), sweepBatch)
 	}
-	switch verdict {
+	switch w.verdict {
 	case "ok":
 		return nil
 	case "used":
@@ -50,5 +50,5 @@ func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.T
 	case "full":
 		return camsd.ErrNonceStoreFull
 	}
-	return fmt.Errorf("postgres: use nonce: unexpected verdict %q", verdict)
+	return fmt.Errorf("postgres: use nonce: unexpected verdict %q", w.verdict)
 }

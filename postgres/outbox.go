@@ -7,31 +7,17 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// outboxLock is the key of the transaction-level advisory lock that one AddMessage at a time
-// holds while it trims the outbox. An add that finds it taken does not wait: the trim in
-// progress, or the next one, removes what is over keep. So adds never queue behind each
-// other's commits, and the outbox holds more than keep messages only while adds race.
+// outboxLock is the key of the transaction-level advisory lock that one group at a time holds
+// while it trims the outbox. A group that finds it taken does not wait: the trim in progress,
+// or the next one, removes what is over keep. So adds never queue behind each other's
+// commits, and the outbox holds more than keep messages only while groups race.
 const outboxLock int64 = 0x63616d73_644f7574 // "camsdOut"
 
-// AddMessage records m and, when keep > 0, deletes all but the newest keep messages (unless
-// another add is trimming at that moment), in one implicit transaction (one round trip). It
-// returns once committed.
+// AddMessage records m and, when keep > 0, has its group delete all but the newest keep
+// messages (unless another group is trimming at that moment), as a grouped write (group.go).
+// It returns once committed.
 func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
-	b := &pgx.Batch{}
-	b.Queue(`
-		INSERT INTO messages (phone_number, method, locale, code, text, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		m.PhoneNumber, m.Method, m.Locale, m.Code, m.Text, toNanos(m.CreatedAt))
-	if keep > 0 {
-		// Ids have gaps (a rolled-back insert spends one), so the keep-th newest is found
-		// rather than computed; it is a short walk down the primary key.
-		b.Queue(`
-			WITH trim AS (SELECT pg_try_advisory_xact_lock($2) AS mine)
-			DELETE FROM messages
-			WHERE (SELECT mine FROM trim)
-				AND id <= (SELECT id FROM messages ORDER BY id DESC OFFSET $1 LIMIT 1)`, keep, outboxLock)
-	}
-	return wrap("add message", db.pool.SendBatch(ctx, b).Close())
+	return wrap("add message", db.groups.do(ctx, &write{kind: kindMessage, msg: m, keep: keep}))
 }
 
 // Messages returns captured messages newest first, to phoneNumber only when it is not empty,

@@ -1,0 +1,303 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Group commit. The durable writes of the hot path (a nonce, a code's compare-and-set, its
+// delivery status, a captured message) do not each take a transaction: they are queued, and
+// each of a few writer goroutines takes everything queued when it is free, up to maxGroup,
+// and makes all of it in one call of write_group (migrations/0005_write_group.sql): one
+// statement, so one transaction, one round trip and one WAL flush for the group. A write's
+// method returns once its group has committed, with the write's own outcome, so nothing is
+// acknowledged before it is durable and a call waits for no more commits than it makes
+// writes, however many calls share them.
+//
+// One write that fails never fails the rest of its group: when the group's statement fails,
+// each of its writes is made again alone, and only the failing one returns the error.
+//
+// Writes of one kind are made in the order they were queued within a group, and groups run
+// side by side on groupWriters connections; the locks write_group takes, in one global order,
+// keep concurrent groups (of this replica or others) exact and free of deadlock.
+
+const (
+	// groupWriters is how many groups may run at once: while one waits for its commit, the
+	// next forms and runs, and PostgreSQL's own group commit lets their flushes meet.
+	groupWriters = 2
+	// maxGroup bounds one group's writes, so that one statement's locks and work stay short.
+	maxGroup = 512
+	// groupTimeout bounds one group's statement.
+	groupTimeout = 30 * time.Second
+)
+
+// Kinds of grouped writes, as write_group names them.
+const (
+	kindNonce   = 'n'
+	kindCode    = 'c'
+	kindStatus  = 's'
+	kindMessage = 'm'
+)
+
+// write is one grouped write and, once done is closed, its outcome.
+type write struct {
+	kind byte
+
+	// kindNonce
+	accessKeyID, nonce string
+	expires, now       int64
+	// kindCode: code; kindStatus: code.CustSpaceID, PhoneNumber, SentAt and Status
+	code         camsd.VerifyCode
+	notSentAfter int64
+	// kindMessage
+	msg  camsd.Message
+	keep int
+
+	done    chan struct{}
+	verdict string
+	newest  int64 // kindCode's conflict: sent_at of the code it lost to
+	err     error
+}
+
+// groups is the queue of grouped writes and its writers.
+type groups struct {
+	pool      *pgxpool.Pool
+	maxNonces int
+
+	queue     chan *write
+	groups    atomic.Uint64 // groups made
+	writes    atomic.Uint64 // writes made in them
+	fallbacks atomic.Uint64 // groups whose statement failed, so each write was made alone
+	mu        sync.RWMutex  // held for reading while queueing, for writing by close
+	done      bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+var errClosed = errors.New("postgres: closed")
+
+func newGroups(pool *pgxpool.Pool, maxNonces int) *groups {
+	g := &groups{pool: pool, maxNonces: maxNonces, queue: make(chan *write, 4*maxGroup), stop: make(chan struct{})}
+	for range groupWriters {
+		g.wg.Add(1)
+		go g.writer()
+	}
+	return g
+}
+
+// do queues w and waits for its group to commit. Should ctx end first, do returns its error,
+// and w is still made: a queued write is never dropped.
+func (g *groups) do(ctx context.Context, w *write) error {
+	w.done = make(chan struct{})
+	g.mu.RLock()
+	if g.done {
+		g.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case g.queue <- w:
+		g.mu.RUnlock()
+	case <-ctx.Done():
+		g.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close makes every write queued so far, then stops the writers. Writes queued after it fail.
+func (g *groups) close() {
+	g.mu.Lock()
+	if g.done {
+		g.mu.Unlock()
+		return
+	}
+	g.done = true
+	g.mu.Unlock()
+	close(g.stop)
+	g.wg.Wait()
+}
+
+// writer makes groups until close: it waits for a first write, takes what else is queued,
+// up to maxGroup, and makes them.
+func (g *groups) writer() {
+	defer g.wg.Done()
+	batch := make([]*write, 0, maxGroup)
+	for {
+		var first *write
+		select {
+		case first = <-g.queue:
+		case <-g.stop:
+			// Nothing can be queued any more: make what is left, then stop.
+			for {
+				batch = g.take(batch[:0], nil)
+				if len(batch) == 0 {
+					return
+				}
+				g.make(batch)
+			}
+		}
+		batch = g.take(batch[:0], first)
+		g.make(batch)
+	}
+}
+
+// take appends first (if not nil) and whatever else is queued to batch, up to maxGroup.
+func (g *groups) take(batch []*write, first *write) []*write {
+	if first != nil {
+		batch = append(batch, first)
+	}
+	for len(batch) < maxGroup {
+		select {
+		case w := <-g.queue:
+			batch = append(batch, w)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// make makes batch as one group; if the group fails, each write alone.
+func (g *groups) make(batch []*write) {
+	g.groups.Add(1)
+	g.writes.Add(uint64(len(batch)))
+	err := g.exec(batch)
+	if err != nil && len(batch) > 1 {
+		g.fallbacks.Add(1)
+		for _, w := range batch {
+			w.err = g.exec([]*write{w})
+			close(w.done)
+		}
+		return
+	}
+	for _, w := range batch {
+		if err != nil {
+			w.err = err
+		}
+		close(w.done)
+	}
+}
+
+// exec runs write_group for batch and records each write's verdict.
+func (g *groups) exec(batch []*write) error {
+	var a groupArgs
+	byKind := map[byte][]*write{}
+	for _, w := range batch {
+		a.add(w)
+		byKind[w.kind] = append(byKind[w.kind], w)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	rows, err := g.pool.Query(ctx, `SELECT kind, idx, verdict, newest FROM write_group(
+		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`,
+		a.nKey, a.nNonce, a.nExpires, a.nNow, g.maxNonces,
+		a.cSpace, a.cNumber, a.cCode, a.cMethod, a.cLocale, a.cSent, a.cExpires, a.cRequest,
+		a.cAccessKey, a.cStatus, a.cNotAfter,
+		a.sSpace, a.sNumber, a.sSent, a.sStatus,
+		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.keep, outboxLock)
+	if err != nil {
+		return fmt.Errorf("postgres: write group: %w", err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var (
+			kind, verdict string
+			idx           int
+			newest        int64
+		)
+		if err := rows.Scan(&kind, &idx, &verdict, &newest); err != nil {
+			return fmt.Errorf("postgres: write group: %w", err)
+		}
+		ws := byKind[kind[0]]
+		if len(kind) != 1 || idx < 1 || idx > len(ws) {
+			return fmt.Errorf("postgres: write group: unexpected row %q %d", kind, idx)
+		}
+		ws[idx-1].verdict, ws[idx-1].newest = verdict, newest
+		seen++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: write group: %w", err)
+	}
+	if seen != len(batch) {
+		return fmt.Errorf("postgres: write group: %d verdicts for %d writes", seen, len(batch))
+	}
+	return nil
+}
+
+// groupArgs are write_group's arrays.
+type groupArgs struct {
+	nKey, nNonce    []string
+	nExpires, nNow  []int64
+	cSpace, cNumber []string
+	cCode, cMethod  []string
+	cLocale         []string
+	cSent, cExpires []int64
+	cRequest        []string
+	cAccessKey      []string
+	cStatus         []string
+	cNotAfter       []int64
+	sSpace, sNumber []string
+	sSent           []int64
+	sStatus         []string
+	mPhone, mMethod []string
+	mLocale, mCode  []string
+	mText           []string
+	mCreated        []int64
+	keep            int
+}
+
+func (a *groupArgs) add(w *write) {
+	switch w.kind {
+	case kindNonce:
+		a.nKey, a.nNonce = append(a.nKey, w.accessKeyID), append(a.nNonce, w.nonce)
+		a.nExpires, a.nNow = append(a.nExpires, w.expires), append(a.nNow, w.now)
+	case kindCode:
+		c := &w.code
+		a.cSpace, a.cNumber = append(a.cSpace, c.CustSpaceID), append(a.cNumber, c.PhoneNumber)
+		a.cCode, a.cMethod = append(a.cCode, c.Code), append(a.cMethod, c.Method)
+		a.cLocale = append(a.cLocale, c.Locale)
+		a.cSent, a.cExpires = append(a.cSent, toNanos(c.SentAt)), append(a.cExpires, toNanos(c.ExpiresAt))
+		a.cRequest, a.cAccessKey = append(a.cRequest, c.RequestID), append(a.cAccessKey, c.AccessKeyID)
+		a.cStatus, a.cNotAfter = append(a.cStatus, string(c.Status)), append(a.cNotAfter, w.notSentAfter)
+	case kindStatus:
+		c := &w.code
+		a.sSpace, a.sNumber = append(a.sSpace, c.CustSpaceID), append(a.sNumber, c.PhoneNumber)
+		a.sSent, a.sStatus = append(a.sSent, toNanos(c.SentAt)), append(a.sStatus, string(c.Status))
+	case kindMessage:
+		m := &w.msg
+		a.mPhone, a.mMethod = append(a.mPhone, m.PhoneNumber), append(a.mMethod, m.Method)
+		a.mLocale, a.mCode = append(a.mLocale, m.Locale), append(a.mCode, m.Code)
+		a.mText, a.mCreated = append(a.mText, m.Text), append(a.mCreated, toNanos(m.CreatedAt))
+		// Every caller passes the simulator's retention; the smallest positive one wins.
+		if w.keep > 0 && (a.keep == 0 || w.keep < a.keep) {
+			a.keep = w.keep
+		}
+	}
+}
+
+// GroupStats says how the grouped writes went since Open.
+type GroupStats struct {
+	Groups    uint64 // groups made, each one statement and one commit
+	Writes    uint64 // writes made in them
+	Fallbacks uint64 // groups whose statement failed, so that each write was made alone
+}
+
+// GroupStats returns the counts of grouped writes since Open.
+func (db *DB) GroupStats() GroupStats {
+	g := db.groups
+	return GroupStats{Groups: g.groups.Load(), Writes: g.writes.Load(), Fallbacks: g.fallbacks.Load()}
+}

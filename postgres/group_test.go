@@ -1,0 +1,178 @@
+package postgres_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/postgres"
+	"github.com/camsd/camsd/storetest"
+)
+
+func seeded(t *testing.T) *postgres.DB {
+	t.Helper()
+	db := openFresh(t, postgres.Options{})
+	if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func codeAt(number string, sent time.Time) *camsd.VerifyCode {
+	return &camsd.VerifyCode{CustSpaceID: storetest.AcmeSpace, PhoneNumber: number, Code: "123456", Method: "sms",
+		Locale: "en_US", SentAt: sent, ExpiresAt: sent.Add(10 * time.Minute), RequestID: "r", AccessKeyID: "k",
+		Status: camsd.DeliveryPending}
+}
+
+// Within one group, writes of a kind are made in order and see each other: a nonce used
+// twice is accepted once, a second code for a number inside the resend interval loses to the
+// first, a status finds the code the group just recorded.
+func TestGroup_writesSeeEachOther(t *testing.T) {
+	db := seeded(t)
+	now := time.Now()
+	first := codeAt(storetest.Number1, now)
+	second := codeAt(storetest.Number1, now.Add(time.Millisecond))
+	verdicts, errs := postgres.MakeGroup(db,
+		postgres.GroupWrite{AccessKeyID: "k", Nonce: "n1", Expires: now.Add(time.Minute), Now: now},
+		postgres.GroupWrite{AccessKeyID: "k", Nonce: "n1", Expires: now.Add(time.Minute), Now: now},
+		postgres.GroupWrite{Code: first, NotSentAfter: now.Add(-time.Minute)},
+		postgres.GroupWrite{Code: second, NotSentAfter: now.Add(-time.Minute)},
+		postgres.GroupWrite{Code: first, Status: camsd.DeliverySent},
+		postgres.GroupWrite{Code: codeAt("8613900000000", now), NotSentAfter: now},
+		postgres.GroupWrite{Message: &camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: "123456", Text: "t", CreatedAt: now}},
+	)
+	want := []string{"ok", "used", "ok", "conflict", "ok", "notfound", "ok"}
+	for i := range want {
+		if errs[i] != nil || verdicts[i] != want[i] {
+			t.Errorf("write %d: %q, %v; want %q", i, verdicts[i], errs[i], want[i])
+		}
+	}
+	last, err := db.LastCode(t.Context(), storetest.AcmeSpace, storetest.Number1)
+	if err != nil || !last.SentAt.Equal(now) || last.Status != camsd.DeliverySent {
+		t.Errorf("LastCode = %+v, %v; want the first code, sent", last, err)
+	}
+	if s := db.GroupStats(); s.Groups != 1 || s.Writes != 7 || s.Fallbacks != 0 {
+		t.Errorf("GroupStats = %+v", s)
+	}
+}
+
+// A write PostgreSQL refuses fails alone: the rest of its group is made.
+func TestGroup_oneFailureFailsOnlyItself(t *testing.T) {
+	db := seeded(t)
+	now := time.Now()
+	msg := func(text string) postgres.GroupWrite {
+		return postgres.GroupWrite{Message: &camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: "1", Text: text, CreatedAt: now}}
+	}
+	verdicts, errs := postgres.MakeGroup(db,
+		msg("before"),
+		postgres.GroupWrite{AccessKeyID: "k", Nonce: "n1", Expires: now.Add(time.Minute), Now: now},
+		msg("bad \x00 byte"), // PostgreSQL's text holds no NUL: the group's statement fails
+		postgres.GroupWrite{Code: codeAt(storetest.Number1, now), NotSentAfter: now.Add(-time.Minute)},
+		msg("after"),
+	)
+	for i, ok := range []bool{true, true, false, true, true} {
+		if (errs[i] == nil) != ok || (ok && verdicts[i] != "ok") {
+			t.Errorf("write %d: %q, %v; want success %v", i, verdicts[i], errs[i], ok)
+		}
+	}
+	ms, err := db.Messages(t.Context(), "", 0)
+	if err != nil || len(ms) != 2 || ms[0].Text != "after" || ms[1].Text != "before" {
+		t.Errorf("Messages = %+v, %v; want after, before", ms, err)
+	}
+	if err := db.Use(t.Context(), "k", "n1", now.Add(time.Minute)); !errors.Is(err, camsd.ErrNonceUsed) {
+		t.Errorf("the group's nonce again: %v, want ErrNonceUsed", err)
+	}
+	if s := db.GroupStats(); s.Fallbacks != 1 {
+		t.Errorf("GroupStats = %+v, want one fallback", s)
+	}
+}
+
+// Three replicas write codes for overlapping numbers and nonces of shared keys at once, in
+// groups whose writes come in every order: no group waits for another in a cycle (PostgreSQL
+// would break it with a deadlock error, and the group would fall back to single writes), and
+// the resend interval holds: each number gets exactly one code.
+func TestGroup_replicasNoDeadlock(t *testing.T) {
+	schema := freshSchema(t)
+	var dbs []*postgres.DB
+	for range 3 {
+		dbs = append(dbs, open(t, schema, postgres.Options{}))
+	}
+	seed := storetest.Fixture()
+	sp := &seed.Accounts[0].Spaces[0]
+	const numbers = 12
+	for i := range numbers {
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID,
+			Number: fmt.Sprintf("86139%08d", i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating})
+	}
+	if err := dbs[0].ApplySeed(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		saved = map[string]int{}
+	)
+	for r, db := range dbs {
+		for g := range 20 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(r), uint64(g)))
+				var ws []postgres.GroupWrite
+				for _, i := range rng.Perm(numbers)[:6] {
+					ws = append(ws, postgres.GroupWrite{Code: codeAt(fmt.Sprintf("86139%08d", i), now), NotSentAfter: now.Add(-time.Hour)})
+				}
+				for _, k := range rng.Perm(4) {
+					ws = append(ws, postgres.GroupWrite{AccessKeyID: fmt.Sprint("key", k), Nonce: fmt.Sprint(r, "-", g), Expires: now.Add(time.Minute), Now: now})
+				}
+				rng.Shuffle(len(ws), func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
+				verdicts, errs := postgres.MakeGroup(db, ws...)
+				mu.Lock()
+				defer mu.Unlock()
+				for i, w := range ws {
+					if errs[i] != nil {
+						t.Errorf("replica %d group %d: %v", r, g, errs[i])
+					}
+					if w.Code != nil && verdicts[i] == "ok" {
+						saved[w.Code.PhoneNumber]++
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for i := range numbers {
+		if n := saved[fmt.Sprintf("86139%08d", i)]; n != 1 {
+			t.Errorf("number %d: %d codes saved inside one resend interval, want 1", i, n)
+		}
+	}
+	for r, db := range dbs {
+		if s := db.GroupStats(); s.Fallbacks != 0 {
+			t.Errorf("replica %d: %d groups fell back (a deadlock, or another failure)", r, s.Fallbacks)
+		}
+	}
+}
+
+// Concurrent callers of one DB share groups: many writes, fewer commits.
+func TestGroup_callersShareCommits(t *testing.T) {
+	db := seeded(t)
+	now := time.Now()
+	var wg sync.WaitGroup
+	const callers = 64
+	for i := range callers {
+		wg.Go(func() {
+			if err := db.Use(t.Context(), "k", fmt.Sprint("n", i), now.Add(time.Minute)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	s := db.GroupStats()
+	if s.Writes != callers || s.Groups >= callers {
+		t.Errorf("GroupStats = %+v: %d writes should share fewer groups", s, callers)
+	}
+	t.Logf("%d writes in %d groups", s.Writes, s.Groups)
+}
