@@ -41,11 +41,14 @@ type Authenticator struct {
 //  2. Action exists: InvalidAction.NotFound.
 //  3. Format, if sent, is JSON or XML in any case: InvalidParameter.Format.
 //  4. The signature is complete: IncompleteSignature, or InvalidSignatureMethod for a V2
-//     SignatureMethod other than HMAC-SHA1.
+//     SignatureMethod other than HMAC-SHA1. A nonce must be 1 to 128 bytes of UTF-8 without
+//     ASCII control characters (validNonce).
 //  5. The timestamp is well formed (InvalidTimeStamp.Format) and within MaxSkew of the clock
 //     either way (InvalidTimeStamp.Expired).
 //  6. The AccessKey exists (InvalidAccessKeyId.NotFound) and is active
-//     (InvalidAccessKeyId.Inactive); any other lookup error is returned unchanged.
+//     (InvalidAccessKeyId.Inactive); any other lookup error is returned unchanged. An id that
+//     is not UTF-8, holds an ASCII control character or is longer than 128 bytes is not
+//     found without asking Keys.
 //  7. The signature matches: SignatureDoesNotMatch, whose message ends with the server's
 //     string to sign so that a client can tell a wrong secret from a signer bug.
 //  8. The nonce was not used (SignatureNonceUsed); a full nonce store gives
@@ -115,6 +118,11 @@ func parseTimestamp(s string) (time.Time, error) {
 }
 
 func (a *Authenticator) principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
+	if !validAccessKeyID(accessKeyID) {
+		// Not UTF-8, a control character or too long: no key has such an id, and some stores
+		// cannot even be asked (PostgreSQL refuses NUL and invalid UTF-8 in text).
+		return nil, newError(camsd.CodeInvalidAccessKeyIDNotFound)
+	}
 	p, err := a.Keys.Principal(ctx, accessKeyID)
 	switch {
 	case errors.Is(err, camsd.ErrNotFound):
@@ -142,7 +150,13 @@ func (a *Authenticator) useNonce(ctx context.Context, req *Request, expires time
 	return err
 }
 
-func validNonce(n string) bool { return n != "" && len(n) <= maxNonceLen }
+// validNonce reports whether n can be a nonce: 1 to maxNonceLen bytes of UTF-8 without ASCII
+// control characters. Any other nonce makes the signature incomplete (IncompleteSignature, 400,
+// step 4), which is what a nonce too long already answered: of the catalogue's codes it is the
+// one that says the request's signing fields are not well formed, and it is decided before the
+// AccessKey lookup, so that no key store and no nonce store ever sees such a nonce
+// (PostgreSQL refuses NUL and invalid UTF-8 in text; SQLite would keep them).
+func validNonce(n string) bool { return validToken(n, maxNonceLen) }
 
 func (a *Authenticator) maxSkew() time.Duration {
 	if a.MaxSkew > 0 {

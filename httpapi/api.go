@@ -95,6 +95,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	// The first of the parameter checks, for every parameter the request carries whichever
+	// the action: no store ever sees a value that is not UTF-8, holds NUL or is too long, so
+	// that every store answers alike (PostgreSQL would refuse the text).
+	if err := acs.CheckParams(req.Params); err != nil {
+		fail(err)
+		return
+	}
 
 	caller := migration.Caller{Principal: p, RequestID: requestID, AccessKeyID: p.Key.ID}
 	data, err := actions[req.Action](s, ctx, caller, req.Params)
