@@ -20,6 +20,9 @@ const lockNumber = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
 // LastCode returns the newest code of the number, by SentAt and then by insertion.
 // Returns ErrNotFound.
 func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.VerifyCode, error) {
+	if !validText(custSpaceID) || !validText(number) {
+		return nil, camsd.ErrNotFound
+	}
 	c := camsd.VerifyCode{CustSpaceID: custSpaceID, PhoneNumber: number}
 	var sentAt, expiresAt, usedAt int64
 	err := db.pool.QueryRow(ctx, `

@@ -14,7 +14,13 @@ import (
 // the reads to the commit: changes of one number, from any replica, are serial, and each sees
 // the last. Three round trips: BEGIN, the lock and the reads in one batch; the writes; COMMIT.
 // change runs once. If it returns an error, the transaction is rolled back and the error returned as is.
+// A space or number that PostgreSQL's text cannot hold, or longer than any it holds
+// (validText), is ErrNotFound at once, change not run: such a space does not exist and such
+// a number is in no space.
 func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
+	if !validText(custSpaceID) || !validText(number) {
+		return camsd.ErrNotFound
+	}
 	t := &numberTxn{NumberTxn: camsd.NumberTxn{CustSpaceID: custSpaceID, Number: number}}
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})

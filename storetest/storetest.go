@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("ApplySeed", func(t *testing.T) { testApplySeed(t, open) })
 	t.Run("the caller owns what it reads", func(t *testing.T) { testReadsAreCopies(t, open) })
 	t.Run("Durability", func(t *testing.T) { testDurability(t, open) })
+	t.Run("bad bytes are not found", func(t *testing.T) { testBadBytes(t, open) })
 }
 
 // seeded opens a store holding Fixture.
