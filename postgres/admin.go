@@ -97,9 +97,11 @@ func readTenants(ctx context.Context, tx pgx.Tx, uid string) (*camsd.Seed, error
 	return b.Seed(), nil
 }
 
-// DeleteKey deletes the AccessKey. Returns ErrNotFound.
+// DeleteKey deletes the AccessKey. Returns ErrNotFound. This DB's reads no longer find the key
+// once it returns, other replicas' within a second (see cache.go).
 func (db *DB) DeleteKey(ctx context.Context, accessKeyID string) error {
 	tag, err := db.pool.Exec(ctx, `DELETE FROM access_keys WHERE id = $1`, accessKeyID)
+	db.tenants.invalidateAll() // even after an error: the delete may have committed
 	if err != nil {
 		return wrap("delete key", err)
 	}

@@ -14,7 +14,8 @@
 //
 // # What is exact across replicas, and how
 //
-// PostgreSQL is the one authority; nothing that decides is cached in a replica.
+// PostgreSQL is the one authority; nothing that decides is cached in a replica, except the
+// tenants each request reads, under the rule of the next section.
 //
 //   - A code's compare-and-set (SaveCode) and a number's changes (ChangeNumber) run in
 //     transactions that first take the number's transaction-level advisory lock,
@@ -43,6 +44,28 @@
 //     adds is added under the number's lock, so never in the middle of a ChangeNumber.
 //   - AddMessage trims the outbox under an advisory lock, so "the newest keep" is exact.
 //   - Records appended by ChangeNumber get ids from a sequence, unique across replicas.
+//
+// # Tenant cache
+//
+// Principal and Space, read by every request, answer from memory (cache.go): keys with their
+// account, RAM user and policies, spaces, and ids known not to exist. Ids that PostgreSQL's
+// text could not hold (not UTF-8, a NUL, over 256 bytes) are not found, without a query.
+// Replicas share the tables, so a cache that another replica's change did not reach would let
+// a disabled key sign requests; what keeps it honest:
+//
+//   - Statement triggers on accounts, users, access_keys, user_policies and spaces (migration
+//     0004) pg_notify a channel named after the schema, so every writer (ApplySeed and
+//     DeleteKey on any replica, the admin API, psql) tells every replica, at its commit. Each
+//     replica's listener (listen.go), on a connection of its own named camsd-listen, drops the
+//     notified table's entries as soon as it reads the notification.
+//   - The cache answers only while the listener is listening and has proved its connection
+//     within the last second (a heartbeat every 250 ms). When the connection is lost, it drops
+//     everything and reads go to PostgreSQL until the listener has reconnected (backoff 100 ms
+//     to 2 s) and listens again, when it drops everything once more, since changes made in
+//     between were not told. A connection that dies silently stops the cache within a second.
+//   - A read that missed keeps its answer only if no invalidation came while it read.
+//   - A replica's own ApplySeed and DeleteKey drop its cache once committed, so it sees its
+//     own change at once; other replicas see it within a second, normally within milliseconds.
 //
 // # Durability
 //

@@ -48,6 +48,10 @@ type DB struct {
 	now       func() time.Time
 	maxNonces int
 	nonces    sweeper
+	groups    *groups // group commit of the hot path's writes (group.go)
+
+	tenants  tenantCache // keys and spaces (cache.go)
+	listener *listener   // keeps tenants honest (listen.go)
 }
 
 // Open connects to the database at url (postgres://user:password@host:port/db?sslmode=…, or any
@@ -90,6 +94,13 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	channel, err := tenantChannel(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	db.groups = newGroups(pool, db.maxNonces)
+	db.listener = startListener(pool.Config(), channel, &db.tenants)
 	return db, nil
 }
 
@@ -109,6 +120,10 @@ func checkDurable(ctx context.Context, pool *pgxpool.Pool) error {
 // Close closes the pool's connections, waiting for those in use to be returned. Calls made
 // after Close fail.
 func (db *DB) Close() error {
+	// The listener first, and with it the tenant cache: nothing is answered from memory after
+	// Close.
+	db.listener.stop()
+	db.groups.close() // makes what is queued: nothing acknowledged waits on a closed pool
 	db.pool.Close()
 	return nil
 }

@@ -20,7 +20,8 @@ const seedLock int64 = 0x63616d73_64536564 // "camsdSed"
 // (status and id) and all codes as they are, because those change through the API and the
 // seed must not undo that. Nothing that the seed no longer names is deleted. Each number is
 // added under its lock (lockNumber), so that a ChangeNumber of it on another replica comes
-// before or after, never in between. It returns once committed.
+// before or after, never in between. It returns once committed, and its changes are then
+// visible to this DB's reads at once and to other replicas' within a second (see cache.go).
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
@@ -28,6 +29,9 @@ func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	for i := range s.Accounts {
 		queueAccount(b, &s.Accounts[i])
 	}
+	// Once committed (or perhaps committed: a failed commit may have reached the server), this
+	// replica's next read must see the seed, without waiting for the notification.
+	defer db.tenants.invalidateAll()
 	br := db.pool.SendBatch(ctx, b)
 	tx := br.Tx()
 	defer tx.Rollback(ctx) // after Commit, nothing

@@ -2,13 +2,18 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/camsd/camsd"
 )
 
-// There is no tenant cache: replicas share the tables, and a cache that another replica's
-// ApplySeed cannot invalidate would let a disabled key sign requests. Each read is one
-// statement, one round trip.
+// Principal and Space answer from the tenant cache (cache.go) while its listener (listen.go)
+// vouches for it. That is safe although replicas share the tables: every change of a tenant
+// table, by any replica or by psql, is notified to every replica, which drops what it cached
+// as soon as it reads the notification; and when the notification connection is lost, or goes
+// quiet for a second, the cache stops answering until it listens again, then starts empty. So
+// a disabled key stops signing on every replica within a second, and at once on the replica
+// that disabled it.
 
 // principalQuery reads a key, its account, its user and the user's policies in one statement,
 // so that one snapshot answers (an ApplySeed between two queries cannot mix old and new).
@@ -21,8 +26,23 @@ LEFT JOIN user_policies p ON p.uid = k.uid AND p.user_name = k.user_name
 WHERE k.id = $1
 ORDER BY p.position`
 
-// Principal returns the key, its account and its RAM user with policies. Returns ErrNotFound.
+// Principal returns the key, its account and its RAM user with policies. Returns ErrNotFound,
+// also for an id PostgreSQL's text could not hold (see plausibleID). The caller owns the
+// result; it comes from the tenant cache when it can.
 func (db *DB) Principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
+	if !plausibleID(accessKeyID) {
+		return nil, camsd.ErrNotFound
+	}
+	p, err := cached(&db.tenants, &db.tenants.principals, accessKeyID, func() (*camsd.Principal, error) {
+		return db.readPrincipal(ctx, accessKeyID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return clonePrincipal(p), nil
+}
+
+func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
 	rows, err := db.pool.Query(ctx, principalQuery, accessKeyID)
 	if err != nil {
 		return nil, wrap("principal", err)
@@ -62,19 +82,31 @@ func (db *DB) Principal(ctx context.Context, accessKeyID string) (*camsd.Princip
 	return p, nil
 }
 
-// Space returns the space. Returns ErrNotFound.
+// Space returns the space. Returns ErrNotFound, also for an id PostgreSQL's text could not
+// hold (see plausibleID). It comes from the tenant cache when it can.
 func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, error) {
-	s := camsd.Space{CustSpaceID: custSpaceID}
-	err := db.pool.QueryRow(ctx, `SELECT uid, name, waba_id, pin FROM spaces WHERE cust_space_id = $1`,
-		custSpaceID).Scan(&s.UID, &s.Name, &s.WabaID, &s.Pin)
+	if !plausibleID(custSpaceID) {
+		return nil, camsd.ErrNotFound
+	}
+	s, err := cached(&db.tenants, &db.tenants.spaces, custSpaceID, func() (camsd.Space, error) {
+		s := camsd.Space{CustSpaceID: strings.Clone(custSpaceID)}
+		err := db.pool.QueryRow(ctx, `SELECT uid, name, waba_id, pin FROM spaces WHERE cust_space_id = $1`,
+			custSpaceID).Scan(&s.UID, &s.Name, &s.WabaID, &s.Pin)
+		return s, wrap("space", err)
+	})
 	if err != nil {
-		return nil, wrap("space", err)
+		return nil, err
 	}
 	return &s, nil
 }
 
-// PhoneNumber returns the number in the space. Returns ErrNotFound.
+// PhoneNumber returns the number in the space. Returns ErrNotFound, also for ids PostgreSQL's
+// text could not hold (see plausibleID). Numbers are not cached: ChangeNumber changes them on
+// the hot path.
 func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*camsd.PhoneNumber, error) {
+	if !plausibleID(custSpaceID) || !plausibleID(number) {
+		return nil, camsd.ErrNotFound
+	}
 	n := camsd.PhoneNumber{CustSpaceID: custSpaceID, Number: number}
 	var initiated, verified int64
 	err := db.pool.QueryRow(ctx, `

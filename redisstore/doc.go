@@ -21,12 +21,18 @@
 //
 // # When Redis does not answer
 //
-// No call waits for Redis longer than the Client's timeout (DefaultTimeout, 50ms, unless
-// configured): the timeout bounds the wait for a connection, the dial, the handshake, the write
-// and the reply together, and nothing is retried. Calls that fail so return an error wrapping
-// ErrUnavailable, as do replies that say Redis cannot serve now (LOADING, READONLY, OOM, …).
-// Nonces then fails closed: the error is never camsd.ErrNonceUsed, and the caller refuses the
-// request (503 ServiceUnavailable) rather than risk a replay. Flow control degrades instead:
-// Fallback decides with a per-replica limiter and counts each such decision. Client.Ping is
-// the readiness check.
+// Redis is an accelerator, not a single point of failure. Scripts of concurrent calls are
+// pipelined (Client). A call waits for its pipeline's reply at most the Client's timeout
+// (DefaultTimeout, 1 s), counted from when the pipeline is sent, so that a replica whose CPU
+// is saturated still hears a healthy Redis in time; nothing is retried. A call that finds
+// Redis unavailable (no reply in time, or LOADING, READONLY, OOM, …) marks the Client down:
+// from then on calls fail at once with ErrUnavailable, without waiting, until a prober that
+// pings Redis every 250 ms has heard it twice in a row. Callers decide without Redis meanwhile:
+// Fallback with a per-replica limiter (the limit then holds per replica, not across them),
+// NonceGuard with the database's nonce store, which records every nonce anyway; both count
+// such decisions, and Client.OnChange reports each change between up and down.
+//
+// A nonce is therefore never only in Redis: NonceGuard records it in the database too, and
+// Redis's answer only refuses a replay early. A Redis that loses its data (a restart without
+// persistence, FLUSHALL) loses no replay protection.
 package redisstore

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/camsd/camsd"
 )
@@ -38,3 +39,33 @@ func (f *Fallback) Allow(ctx context.Context, key string, limit int) (camsd.Deci
 
 // Fallbacks returns how many decisions Local has made since f was made.
 func (f *Fallback) Fallbacks() uint64 { return f.fallbacks.Load() }
+
+var _ camsd.NonceStore = (*NonceGuard)(nil)
+
+// NonceGuard accepts a nonce once whatever becomes of Redis: Durable (the database's nonce
+// store) records every nonce and is the authority; Redis is the fast first check, which
+// refuses a replay it knows without asking Durable. When Redis does not answer, Durable alone
+// decides, and the check is counted; when Redis has lost its data (a restart without
+// persistence, FLUSHALL), Durable still refuses the replay.
+type NonceGuard struct {
+	Redis   camsd.NonceStore // a Nonces on Redis
+	Durable camsd.NonceStore // the database's
+
+	fallbacks atomic.Uint64
+}
+
+// Use records nonce; see NonceGuard. It returns Durable's verdict, or Redis's ErrNonceUsed or
+// ErrNonceStoreFull, or an error of Redis that is not ErrUnavailable (a script's bug).
+func (g *NonceGuard) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
+	err := g.Redis.Use(ctx, accessKeyID, nonce, expires)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		g.fallbacks.Add(1)
+	case err != nil:
+		return err
+	}
+	return g.Durable.Use(ctx, accessKeyID, nonce, expires)
+}
+
+// Fallbacks returns how many nonces Durable alone checked because Redis did not answer.
+func (g *NonceGuard) Fallbacks() uint64 { return g.fallbacks.Load() }

@@ -16,7 +16,7 @@ import (
 // the tests allow more, so that a loaded machine does not fail them, and still catch a call
 // that retries or waits out a default timeout of seconds.
 const (
-	timeout = redisstore.DefaultTimeout
+	timeout = 50 * time.Millisecond
 	bound   = timeout + 200*time.Millisecond
 )
 

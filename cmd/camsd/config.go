@@ -47,7 +47,7 @@ func DefaultServeConfig() ServeConfig {
 		Listen:         "127.0.0.1:8080",
 		Region:         "ap-southeast-1",
 		DataDir:        "./camsd-data",
-		RedisTimeout:   50 * time.Millisecond,
+		RedisTimeout:   time.Second,
 		RedisPrefix:    "camsd:",
 		QPS:            10,
 		ResendInterval: 60 * time.Second,
@@ -76,7 +76,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the SQLite database")
 	fs.StringVar(&c.Database, "database", c.Database, "postgres://… to keep state in PostgreSQL (several replicas may share it); empty: SQLite in --data-dir")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "redis://host:port/db to keep flow control and nonces in Redis")
-	fs.DurationVar(&c.RedisTimeout, "redis-timeout", c.RedisTimeout, "how long a decision waits for Redis")
+	fs.DurationVar(&c.RedisTimeout, "redis-timeout", c.RedisTimeout, "how long a call waits for Redis's reply before camsd decides without it (and stops asking it until it answers again)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", c.RedisPrefix, "prefix of camsd's keys in Redis (deployments sharing one Redis need their own)")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "YAML seed file of tenants, applied at every start")
 	fs.IntVar(&c.QPS, "qps", c.QPS, "calls per second per account per action")

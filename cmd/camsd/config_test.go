@@ -27,7 +27,7 @@ func TestLoadServeConfig(t *testing.T) {
 		Listen:         "127.0.0.1:8080",
 		Region:         "ap-southeast-1",
 		DataDir:        "./camsd-data",
-		RedisTimeout:   50 * time.Millisecond,
+		RedisTimeout:   time.Second,
 		RedisPrefix:    "camsd:",
 		QPS:            10,
 		ResendInterval: 60 * time.Second,

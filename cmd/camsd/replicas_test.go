@@ -104,7 +104,6 @@ func replicaConfig(t *testing.T, database, prefix string) ServeConfig {
 	cfg.Database = database
 	cfg.Redis = testRedisURL()
 	cfg.RedisPrefix = prefix
-	cfg.RedisTimeout = 200 * time.Millisecond // a loaded CI machine, not an outage
 	return cfg
 }
 
@@ -306,4 +305,61 @@ func TestReplicas_NoDemoTenant(t *testing.T) {
 			t.Errorf("replica %d: database empty = %v, %v; want no demo tenant", i, empty, err)
 		}
 	}
+}
+
+// TestReplicas_ReplayAfterRedisLosesData: acknowledged calls that sent codes, replayed byte
+// for byte after Redis lost camsd's keys (a restart without persistence, FLUSHALL; here the
+// test's own prefix is deleted, so that other tests sharing the Redis are not disturbed), are
+// all refused with SignatureNonceUsed and send nothing: the database recorded every nonce.
+func TestReplicas_ReplayAfterRedisLosesData(t *testing.T) {
+	ms, _ := startReplicas(t, 2, func(c *ServeConfig) { c.QPS, c.ResendInterval = 1000, 0 })
+	params := verifyCodeQuery(acmeSpace, migrating, "en_US", "sms")
+	const calls = 200
+	var sent []url.Values
+	for i := range calls {
+		nonce, err := newNonce()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := signedV2("GET", acmeKey, acmeSecret, actionGetVC, params, time.Now(), nonce)
+		if got := rawCode(t, ms[i%2].URL, q); got != "OK" {
+			t.Fatalf("call %d: %s", i, got)
+		}
+		sent = append(sent, q)
+	}
+	before := len(simMessages(t, ms[0], migrating))
+
+	rdb := redis.NewClient(mustParseRedisURL(t, testRedisURL()))
+	defer rdb.Close()
+	keys, err := rdb.Keys(t.Context(), ms[0].Config.RedisPrefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("camsd's keys in Redis: %v, %v", keys, err)
+	}
+	if err := rdb.Del(t.Context(), keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	refused := 0
+	for i, q := range sent {
+		if got := rawCode(t, ms[(i+1)%2].URL, q); got == "SignatureNonceUsed" {
+			refused++
+		} else {
+			t.Errorf("replay %d: %s", i, got)
+		}
+	}
+	if refused != calls {
+		t.Errorf("%d of %d replays refused", refused, calls)
+	}
+	if after := len(simMessages(t, ms[0], migrating)); after != before {
+		t.Errorf("the replays sent %d codes", after-before)
+	}
+}
+
+func mustParseRedisURL(t *testing.T, u string) *redis.Options {
+	t.Helper()
+	opt, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt
 }

@@ -194,9 +194,11 @@ func (m *Main) openBackend(ctx context.Context, now func() time.Time) error {
 }
 
 // flowControl returns the limiter and the nonce store, and the checks /readyz adds for them:
-// in Redis with --redis (a per-replica limiter standing in while Redis does not answer;
-// nonces then fail closed); else in PostgreSQL, exact across replicas without Redis; else
-// in-process with SQLite, whose one process owns the data.
+// with --redis, Redis decides flow control and is the fast first check of nonces, which the
+// database records too (so a replay is refused whatever Redis forgot); while Redis does not
+// answer, the per-replica limiter decides flow control and the database alone checks nonces,
+// each decision counted, and the change logged. Without Redis, PostgreSQL decides both, exact
+// across replicas; with SQLite, whose one process owns the data, both are in-process.
 func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStore, map[string]func(context.Context) error, error) {
 	local := ratelimit.New()
 	local.Now = now
@@ -207,10 +209,27 @@ func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStor
 			return nil, nil, nil, fmt.Errorf("redis: %w", err)
 		}
 		m.redis = c
+		c.OnChange(func(up bool, cause error) {
+			if up {
+				m.logger.Info("redis: answering again; flow control and nonces back on Redis")
+				return
+			}
+			m.logger.Warn("redis: not answering; flow control per replica and nonces in the database until it does", "cause", cause.Error())
+		})
 		limiter := &redisstore.Fallback{Shared: redisstore.NewLimiter(c, m.Config.RedisPrefix), Local: local}
+		nonces := &redisstore.NonceGuard{Redis: redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), Durable: m.DB}
 		m.Metrics.Counter("camsd_flow_control_fallbacks_total", "Flow-control decisions made by the per-replica limiter because Redis did not answer.",
 			func() float64 { return float64(limiter.Fallbacks()) })
-		return limiter, redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), map[string]func(context.Context) error{"redis": c.Ping}, nil
+		m.Metrics.Counter("camsd_nonce_fallbacks_total", "Nonces checked by the database alone because Redis did not answer.",
+			func() float64 { return float64(nonces.Fallbacks()) })
+		m.Metrics.Gauge("camsd_redis_up", "1 while camsd uses Redis, 0 while Redis does not answer and camsd decides without it.", func() float64 {
+			if c.Up() {
+				return 1
+			}
+			return 0
+		})
+		// Redis is not a readiness check: camsd serves without it.
+		return limiter, nonces, nil, nil
 	case m.pg != nil:
 		return postgres.NewLimiter(m.pg), m.pg, nil, nil
 	default:
