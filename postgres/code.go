@@ -2,11 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/camsd/camsd"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // lockNumber takes the transaction-level advisory lock of one phone number, in every space:
@@ -41,58 +40,36 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 	return &c, nil
 }
 
-// saveCode inserts a code unless one of its number that did not fail was sent after $11.
-const saveCode = `
-INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
-	request_id, access_key_id, status)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-WHERE NOT EXISTS (
-	SELECT 1 FROM verify_codes
-	WHERE cust_space_id = $1 AND number = $2 AND sent_at > $11 AND status <> 'failed')`
-
 // SaveCode records c unless a code of that number that did not fail was sent after
-// notSentAfter; then it returns ErrConflict. Returns ErrNotFound when the number does not
-// exist. The lock of the number and the compare-and-set are one batch, one round trip, run by
-// PostgreSQL as one implicit transaction: concurrent SaveCodes of a number, from any replica,
-// are decided one after the other. It returns once committed.
+// notSentAfter; then it returns a *camsd.CodeConflict (errors.Is ErrConflict) naming when the
+// newest such code was sent. Returns ErrNotFound when the number does not exist. It is a
+// grouped write (group.go): the compare-and-set runs in its group's statement under the
+// number's advisory lock (lockNumber's key), so concurrent SaveCodes of a number, from any
+// replica, are decided one after the other. It returns once committed.
 func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
-	b := &pgx.Batch{}
-	b.Queue(lockNumber, c.PhoneNumber)
-	insert := b.Queue(saveCode, c.CustSpaceID, c.PhoneNumber, c.Code, c.Method, c.Locale,
-		toNanos(c.SentAt), toNanos(c.ExpiresAt), c.RequestID, c.AccessKeyID, string(c.Status),
-		toNanos(notSentAfter))
-	var saved bool
-	insert.Exec(func(ct pgconn.CommandTag) error {
-		saved = ct.RowsAffected() == 1
-		return nil
-	})
-	err := db.pool.SendBatch(ctx, b).Close()
-	switch {
-	case isForeignKey(err):
-		return camsd.ErrNotFound
-	case err != nil:
+	w := &write{kind: kindCode, code: c, notSentAfter: toNanos(notSentAfter)}
+	if err := db.groups.do(ctx, w); err != nil {
 		return wrap("save code", err)
-	case !saved:
-		return camsd.ErrConflict
 	}
-	return nil
+	switch w.verdict {
+	case "ok":
+		return nil
+	case "notfound":
+		return camsd.ErrNotFound
+	case "conflict":
+		return &camsd.CodeConflict{Newest: fromNanos(w.newest)}
+	}
+	return fmt.Errorf("postgres: save code: unexpected verdict %q", w.verdict)
 }
 
 // SetCodeStatus sets the status of the code of the number sent at sentAt (of the last one
-// recorded, should two share sentAt). Returns ErrNotFound.
+// recorded, should two share sentAt), as a grouped write (group.go). Returns ErrNotFound.
 func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
-	ct, err := db.pool.Exec(ctx, `
-		UPDATE verify_codes SET status = $1
-		WHERE seq = (
-			SELECT seq FROM verify_codes
-			WHERE cust_space_id = $2 AND number = $3 AND sent_at = $4
-			ORDER BY seq DESC
-			LIMIT 1)`,
-		string(s), custSpaceID, number, toNanos(sentAt))
-	if err != nil {
+	w := &write{kind: kindStatus, code: camsd.VerifyCode{CustSpaceID: custSpaceID, PhoneNumber: number, SentAt: sentAt, Status: s}}
+	if err := db.groups.do(ctx, w); err != nil {
 		return wrap("set code status", err)
 	}
-	if ct.RowsAffected() == 0 {
+	if w.verdict == "notfound" {
 		return camsd.ErrNotFound
 	}
 	return nil
