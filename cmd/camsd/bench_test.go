@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // BenchmarkRequestPath measures GetMigrationVerifyCode through the whole request path over
@@ -98,7 +103,7 @@ func BenchmarkHandler(b *testing.B) {
 // reports both and compares the peaks.
 func TestBench_sweep(t *testing.T) {
 	var out, errOut strings.Builder
-	code := runBench(t.Context(), []string{"--rounds", "1", "--requests", "200", "--concurrency", "2, 8", "--numbers", "50", "--data-dir", t.TempDir()}, &out, &errOut)
+	code := runBench(t.Context(), []string{"--rounds", "1", "--requests", "200", "--concurrency", "2, 8", "--numbers", "50", "--accounts", "50", "--data-dir", t.TempDir()}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("camsd bench exited %d: %s%s", code, out.String(), errOut.String())
 	}
@@ -109,5 +114,146 @@ func TestBench_sweep(t *testing.T) {
 	}
 	if code := runBench(t.Context(), []string{"--concurrency", "32,x"}, &out, &errOut); code != 2 {
 		t.Errorf("--concurrency 32,x: exit %d; want 2", code)
+	}
+}
+
+// runBenchOK runs `camsd bench` with args, briefly, and returns what it printed, failing the
+// test unless it exited 0.
+func runBenchOK(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut strings.Builder
+	start := time.Now()
+	code := runBench(t.Context(), append([]string{"--rounds", "1", "--requests", "200", "--data-dir", t.TempDir()}, args...), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("camsd bench %v exited %d: %s%s", args, code, out.String(), errOut.String())
+	}
+	t.Logf("camsd bench %v: %v\n%s", args, time.Since(start).Round(time.Millisecond), out.String())
+	return out.String()
+}
+
+// wantLines checks that out holds each of want.
+func wantLines(t *testing.T, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+}
+
+var codeShare = regexp.MustCompile(`(?m)^\d+ clients round \d+/\d+  camsd .* codes OK ([0-9.]+)% LimitControl ([0-9.]+)% other ([0-9.]+)%`)
+
+// camsdShares are the shares (in %) of OK, System.LimitControl and other replies of each
+// camsd round printed in out.
+func camsdShares(t *testing.T, out string) [][3]float64 {
+	t.Helper()
+	var shares [][3]float64
+	for _, m := range codeShare.FindAllStringSubmatch(out, -1) {
+		var s [3]float64
+		for i := range s {
+			s[i], _ = strconv.ParseFloat(m[i+1], 64)
+		}
+		shares = append(shares, s)
+	}
+	if len(shares) == 0 {
+		t.Fatalf("no camsd round reports its codes:\n%s", out)
+	}
+	return shares
+}
+
+// wantMostlyOK: every camsd round's replies were at least 99% OK.
+func wantMostlyOK(t *testing.T, out string) {
+	t.Helper()
+	for _, s := range camsdShares(t, out) {
+		if s[0] < 99 {
+			t.Errorf("a camsd round's replies were %.1f%% OK, %.1f%% LimitControl, %.1f%% other; want at least 99%% OK", s[0], s[1], s[2])
+		}
+	}
+}
+
+// TestBench_accounts: the default load, many accounts at their limit, here 10 accounts at 10
+// calls/s (ceiling 100 calls/s), so that the 200 calls of a round must wait for the limits:
+// every reply is still OK, the load says it was paced, and the codes are reported.
+func TestBench_accounts(t *testing.T) {
+	out := runBenchOK(t, "--accounts", "10", "--concurrency", "4")
+	wantLines(t, out,
+		"tenants: 10 accounts x 2 AccessKeys, 1000 numbers; limit 10 calls/s per account per action",
+		"4 clients median  bare ", "4 clients camsd    codes OK 100.0%",
+		"4 clients note    camsd's codes/s")
+	wantMostlyOK(t, out)
+
+	// 2 accounts admit 20 calls/s: a round of 200 calls meets --round-time first.
+	out = runBenchOK(t, "--accounts", "2", "--concurrency", "4", "--round-time", "1s")
+	wantLines(t, out, "4 clients round 1/1  camsd  cut at --round-time 1s: ")
+	wantMostlyOK(t, out)
+}
+
+// TestBench_singleKey: --accounts 1 --keys 1 --qps 0 is the old bench, one key at no limit;
+// --path limited is refused by flow control nearly always.
+func TestBench_singleKey(t *testing.T) {
+	out := runBenchOK(t, "--accounts", "1", "--keys", "1", "--qps", "0", "--concurrency", "8")
+	wantLines(t, out, "tenants: 1 accounts x 1 AccessKeys, 1000 numbers; no limit (calls not paced)")
+	wantMostlyOK(t, out)
+
+	out = runBenchOK(t, "--path", "limited", "--accounts", "5", "--concurrency", "8")
+	wantLines(t, out, "every call on the first account")
+	for _, s := range camsdShares(t, out) {
+		if s[1] < 80 {
+			t.Errorf("--path limited: %.1f%% LimitControl; want most", s[1])
+		}
+	}
+}
+
+// TestBench_mix: two of four clients walk the migration flow; the flow's steps are reported
+// beside the hot path's, and no flow fails.
+func TestBench_mix(t *testing.T) {
+	out := runBenchOK(t, "--accounts", "40", "--concurrency", "4", "--mix", "2")
+	wantLines(t, out, "2 of the clients walk the migration flow", "camsd  flow  ", " outbox p50 ", " whole flow p50 ",
+		"4 clients median  hot path p50 ", " 0 failed\n")
+	wantMostlyOK(t, out)
+	if m := regexp.MustCompile(`(\d+) flows done, 0 failed`).FindStringSubmatch(out); m == nil || m[1] == "0" {
+		t.Errorf("no flow done: %v", m)
+	}
+}
+
+// TestBench_flags: what cannot be measured is refused.
+func TestBench_flags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--replicas", "2"}, // replicas need --database
+		{"--concurrency", "4", "--mix", "5"},
+		{"--mix", "1", "--path", "badsig"},
+		{"--accounts", "0"},
+		{"--round-time", "0s"},
+	} {
+		var out, errOut strings.Builder
+		if code := runBench(t.Context(), args, &out, &errOut); code != 2 {
+			t.Errorf("camsd bench %v: exit %d; want 2 (%s)", args, code, errOut.String())
+		}
+	}
+}
+
+// TestBench_replicas: two replicas on PostgreSQL and Redis behind the load's round-robin, the
+// flow among the load; the CPU of PostgreSQL and Redis is reported, the replies are OK, and
+// the run's keys in Redis are gone at the end.
+func TestBench_replicas(t *testing.T) {
+	needServices(t)
+	database := freshDatabase(t)
+	out := runBenchOK(t, "--replicas", "2", "--database", database, "--redis", testRedisURL(),
+		"--accounts", "20", "--concurrency", "4", "--mix", "1")
+	wantLines(t, out, "store PostgreSQL+Redis", "2 replica(s)", "camsd  flow  ",
+		"cpu/call by process, camsd rounds: camsd+loadgen ", ", postgres ", ", redis-server ")
+	wantMostlyOK(t, out)
+	m := regexp.MustCompile(`Redis prefix (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no Redis prefix printed")
+	}
+	opt, err := redis.ParseURL(testRedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	if keys, _, err := c.Scan(t.Context(), 0, m[1]+"*", 1000).Result(); err != nil || len(keys) > 0 {
+		t.Errorf("keys under %s after the run: %v (%v)", m[1], keys, err)
 	}
 }

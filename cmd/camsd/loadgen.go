@@ -73,6 +73,11 @@ func newNonce() (string, error) {
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 func signV3(t loadTarget, host string, params map[string]string, ts, nonce string) signedCall {
+	return signV3Action(t, host, "GetMigrationVerifyCode", params, ts, nonce)
+}
+
+// signV3Action signs a call of action with ACS3-HMAC-SHA256, its parameters in the query.
+func signV3Action(t loadTarget, host, action string, params map[string]string, ts, nonce string) signedCall {
 	query := map[string]*string{}
 	q := url.Values{}
 	for k, v := range params {
@@ -81,7 +86,7 @@ func signV3(t loadTarget, host string, params map[string]string, ts, nonce strin
 	}
 	headers := map[string]*string{
 		"host":                  dara.String(host),
-		"x-acs-action":          dara.String("GetMigrationVerifyCode"),
+		"x-acs-action":          dara.String(action),
 		"x-acs-version":         dara.String("2020-06-06"),
 		"x-acs-date":            dara.String(ts),
 		"x-acs-signature-nonce": dara.String(nonce),
@@ -102,7 +107,12 @@ func signV3(t loadTarget, host string, params map[string]string, ts, nonce strin
 }
 
 func signV2(t loadTarget, params map[string]string, ts time.Time, nonce string) signedCall {
-	q := signedV2("GET", t.KeyID, t.Secret, "GetMigrationVerifyCode", params, ts, nonce)
+	return signV2Action(t, "GetMigrationVerifyCode", params, ts, nonce)
+}
+
+// signV2Action signs a GET of action with HMAC-SHA1.
+func signV2Action(t loadTarget, action string, params map[string]string, ts time.Time, nonce string) signedCall {
+	q := signedV2("GET", t.KeyID, t.Secret, action, params, ts, nonce)
 	return signedCall{method: "GET", url: t.Base + "/?" + q.Encode()}
 }
 
