@@ -1,58 +1,78 @@
 package camsd
 
 import (
-	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
-// Durability lets the writes made for one request share group commits.
+// Call is one API call's handle on the stores, passed explicitly to each write the call makes.
+// A nil *Call is a write on its own: it is durable when its method returns.
 //
-// Without it, every Store and NonceStore write is on stable storage when its method returns,
-// so a request that writes four times waits for four commits one after the other. With a
-// Durability in the context (WithDurability), a store may return as soon as a write's outcome
-// is decided (a compare-and-set won or lost, a row queued behind the writes before it) and
-// register the wait for its commit here instead; the request then waits once, with Wait,
-// before it replies. Either way nothing is acknowledged before it is durable.
+// With a Call, the writes of concurrent calls may share group commits: a store may return as
+// soon as a write's outcome is decided (a compare-and-set won or lost, a row queued behind the
+// writes before it) and register the wait for its commit with Defer; the call then waits once,
+// with Wait, before it replies. Either way nothing is acknowledged before it is durable. A
+// Provider or Upstream that reaches outside the process must Wait first, so that the record of
+// an attempt is durable before the attempt.
 //
-// A Provider that reaches outside the process must call Wait before it does, so that the
-// record of an attempt is durable before the attempt.
-type Durability struct {
+// A Call is used by one goroutine at a time, the request's.
+type Call struct {
+	// Nonce, when not nil, is the call's signature nonce while it is recorded only where it
+	// may be forgotten (Redis). A store that can records it with the call's first change of
+	// state (SaveCode, ChangeNumber) in the same transaction, refusing the change with
+	// ErrNonceUsed if it was recorded already, and then clears it (TakeNonce).
+	Nonce *CallNonce
+
 	mu    sync.Mutex
 	waits []func() error
 }
 
-type durabilityKey struct{}
-
-// WithDurability returns a context that carries a new Durability.
-func WithDurability(ctx context.Context) (context.Context, *Durability) {
-	d := &Durability{}
-	return context.WithValue(ctx, durabilityKey{}, d), d
+// CallNonce is a signature nonce to record: the AccessKey's, until Expires.
+type CallNonce struct {
+	AccessKeyID, Nonce string
+	Expires            time.Time
+	Now                time.Time // the replica's clock when the nonce was checked
 }
 
-// DurabilityFrom returns the context's Durability, or nil. A nil *Durability's Wait returns
-// nil at once.
-func DurabilityFrom(ctx context.Context) *Durability {
-	d, _ := ctx.Value(durabilityKey{}).(*Durability)
-	return d
-}
-
-// Defer registers wait, which blocks until one write is durable and returns its error.
-func (d *Durability) Defer(wait func() error) {
-	d.mu.Lock()
-	d.waits = append(d.waits, wait)
-	d.mu.Unlock()
-}
-
-// Wait blocks until every write registered so far is durable and returns their errors.
-func (d *Durability) Wait() error {
-	if d == nil {
+// TakeNonce returns the nonce still to record, or nil, and clears it: the caller records it.
+// A nil *Call has none.
+func (c *Call) TakeNonce() *CallNonce {
+	if c == nil {
 		return nil
 	}
-	d.mu.Lock()
-	waits := d.waits
-	d.waits = nil
-	d.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.Nonce
+	c.Nonce = nil
+	return n
+}
+
+// Defer registers wait, which blocks until one write is durable and returns its error. On a
+// nil *Call it waits at once.
+func (c *Call) Defer(wait func() error) error {
+	if c == nil {
+		return wait()
+	}
+	c.mu.Lock()
+	c.waits = append(c.waits, wait)
+	c.mu.Unlock()
+	return nil
+}
+
+// Shared reports whether writes may register their waits with c instead of waiting.
+func (c *Call) Shared() bool { return c != nil }
+
+// Wait blocks until every write registered so far is durable and returns their errors. A nil
+// *Call's returns nil at once.
+func (c *Call) Wait() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	waits := c.waits
+	c.waits = nil
+	c.mu.Unlock()
 	var errs []error
 	for _, w := range waits {
 		errs = append(errs, w())

@@ -7,8 +7,8 @@ import (
 
 // Store is the system of record. Implementations hold no business rules: they read and write
 // what they are given, atomically, and every write has reached stable storage when the method
-// returns, or, when ctx carries a Durability, when that Durability's Wait returns (the write's
-// outcome, such as ErrConflict, is final when the method returns).
+// returns, or, when it is given a Call, when that Call's Wait returns (the write's outcome,
+// such as ErrConflict, is final when the method returns).
 type Store interface {
 	// Principal returns the key with that id, its account and its RAM user (with policies).
 	// Returns ErrNotFound when no such key exists.
@@ -28,19 +28,20 @@ type Store interface {
 	// is not DeliveryFailed was recorded with SentAt after notSentAfter; then it records
 	// nothing and returns ErrConflict. This is the compare-and-set that makes the resend
 	// interval hold under concurrent requests. Returns ErrNotFound when the number is not in
-	// the space.
-	SaveCode(ctx context.Context, c VerifyCode, notSentAfter time.Time) error
+	// the space, and ErrNonceUsed (recording nothing) when call's Nonce was recorded already.
+	SaveCode(ctx context.Context, call *Call, c VerifyCode, notSentAfter time.Time) error
 
 	// SetCodeStatus sets the delivery status of the code of that number sent at sentAt.
 	// Returns ErrNotFound.
-	SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s DeliveryStatus) error
+	SetCodeStatus(ctx context.Context, call *Call, custSpaceID, number string, sentAt time.Time, s DeliveryStatus) error
 
 	// ChangeNumber runs change on the number's state (see NumberTxn) and writes back what it
 	// changed, atomically: no other change of the same number, in any space, interleaves.
 	// since bounds NumberTxn.Registrations. If change returns an error, nothing is written
 	// and ChangeNumber returns that error. change may run more than once (a store may retry
-	// a transaction that lost a race), so it must only compute from its argument.
-	ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*NumberTxn) error) error
+	// a transaction that lost a race), so it must only compute from its argument. Returns
+	// ErrNonceUsed, before change runs, when call's Nonce was recorded already.
+	ChangeNumber(ctx context.Context, call *Call, custSpaceID, number string, since time.Time, change func(*NumberTxn) error) error
 
 	// Audit returns audit records newest first: those the changes of ChangeNumber appended,
 	// and one for each code SaveCode recorded (Action GetMigrationVerifyCode, Outcome OK,
@@ -63,10 +64,12 @@ type Store interface {
 
 // NonceStore remembers signature nonces so that a signed request is accepted once.
 type NonceStore interface {
-	// Use records nonce for the AccessKey until expires, durably (see Store for Durability).
+	// Use records nonce for the AccessKey until expires, durably (see Store for call).
 	// Returns ErrNonceUsed if it is recorded and not yet expired, and ErrNonceStoreFull if the
-	// key already holds its maximum of live nonces (a live nonce is never evicted).
-	Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error
+	// key already holds its maximum of live nonces (a live nonce is never evicted). A store
+	// that keeps nonces where they may be forgotten may instead leave the durable record to
+	// the call's first change of state (Call.Nonce).
+	Use(ctx context.Context, call *Call, accessKeyID, nonce string, expires time.Time) error
 }
 
 // Decision is a flow-control verdict.
@@ -84,14 +87,16 @@ type Limiter interface {
 
 // Provider delivers verification codes (the simulator, or WhatsApp's Cloud API).
 type Provider interface {
-	// SendCode delivers m. An error means the code may not have reached the number.
-	SendCode(ctx context.Context, m CodeMessage) error
+	// SendCode delivers m for call (nil: on its own). An error means the code may not have
+	// reached the number.
+	SendCode(ctx context.Context, call *Call, m CodeMessage) error
 }
 
 // Outbox keeps the messages the simulated provider captured.
 type Outbox interface {
-	// AddMessage records m durably and keeps only the newest keep messages (keep <= 0: all).
-	AddMessage(ctx context.Context, m Message, keep int) error
+	// AddMessage records m durably (see Store for call) and keeps only the newest keep
+	// messages (keep <= 0: all).
+	AddMessage(ctx context.Context, call *Call, m Message, keep int) error
 	// Messages returns captured messages newest first, only those to phoneNumber when it is
 	// not empty, at most limit (limit <= 0: all).
 	Messages(ctx context.Context, phoneNumber string, limit int) ([]Message, error)

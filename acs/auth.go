@@ -56,7 +56,7 @@ type Authenticator struct {
 //
 // The nonce is recorded only once the signature verified, so that nobody can burn another
 // key's nonces.
-func (a *Authenticator) Authenticate(ctx context.Context, req *Request) (*camsd.Principal, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, call *camsd.Call, req *Request) (*camsd.Principal, error) {
 	if req.Version == "" || !a.Versions[req.Version] {
 		return nil, newError(camsd.CodeInvalidVersion)
 	}
@@ -84,7 +84,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *Request) (*camsd.
 	if err := req.verify(p.Key.Secret); err != nil {
 		return nil, err
 	}
-	if err := a.useNonce(ctx, req, ts.Add(maxSkew)); err != nil {
+	if err := a.useNonce(ctx, call, req, ts.Add(maxSkew)); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -138,8 +138,8 @@ func (a *Authenticator) principal(ctx context.Context, accessKeyID string) (*cam
 	return p, nil
 }
 
-func (a *Authenticator) useNonce(ctx context.Context, req *Request, expires time.Time) error {
-	err := a.Nonces.Use(ctx, req.AccessKeyID, req.Nonce, expires)
+func (a *Authenticator) useNonce(ctx context.Context, call *camsd.Call, req *Request, expires time.Time) error {
+	err := a.Nonces.Use(ctx, call, req.AccessKeyID, req.Nonce, expires)
 	switch {
 	case errors.Is(err, camsd.ErrNonceUsed):
 		return newError(camsd.CodeSignatureNonceUsed)

@@ -320,7 +320,7 @@ func TestAuthenticator_Authenticate_nonceAfterSignature(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = a.Authenticate(ctx, req)
+		_, err = a.Authenticate(ctx, nil, req)
 		return code(err)
 	}
 	got := []string{

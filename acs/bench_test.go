@@ -2,6 +2,7 @@ package acs
 
 import (
 	"context"
+	"github.com/camsd/camsd"
 	"net/http"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 // acceptAll is a NonceStore that remembers nothing, so that a benchmark can replay one request.
 type acceptAll struct{}
 
-func (acceptAll) Use(context.Context, string, string, time.Time) error { return nil }
+func (acceptAll) Use(context.Context, *camsd.Call, string, string, time.Time) error { return nil }
 
 // BenchmarkAuthenticate measures ParseRequest and Authenticate of a typical CAMS call, signed
 // by the official client's signer.
@@ -41,7 +42,7 @@ func authOnce(b *testing.B, ctx context.Context, a *Authenticator, r *http.Reque
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := a.Authenticate(ctx, req); err != nil {
+	if _, err := a.Authenticate(ctx, nil, req); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -47,7 +47,7 @@ func newTestServer(t *testing.T) string {
 			WriteError(w, FormatJSON, id, r.Host, err)
 			return
 		}
-		if _, err := a.Authenticate(r.Context(), req); err != nil {
+		if _, err := a.Authenticate(r.Context(), nil, req); err != nil {
 			WriteError(w, req.Format, id, req.Host, err)
 			return
 		}

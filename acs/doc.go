@@ -6,7 +6,7 @@
 // A handler sees a request in three steps:
 //
 //	req, err := acs.ParseRequest(r, body)  // never fails on protocol problems
-//	p, err := auth.Authenticate(ctx, req)  // the gateway checks, in the gateway's order
+//	p, err := auth.Authenticate(ctx, call, req)  // the gateway checks, in the gateway's order
 //	acs.WriteResult(w, req.Format, req.Action, id, v) // or acs.WriteError(w, req.Format, id, req.Host, err)
 //
 // The signature algorithms follow the official clients byte for byte

@@ -56,7 +56,7 @@ type nonces struct {
 
 var _ camsd.NonceStore = (*nonces)(nil)
 
-func (n *nonces) Use(_ context.Context, id, nonce string, expires time.Time) error {
+func (n *nonces) Use(_ context.Context, _ *camsd.Call, id, nonce string, expires time.Time) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.err != nil {
@@ -127,7 +127,7 @@ func authenticate(t testing.TB, a *Authenticator, r *http.Request, body string) 
 	if err != nil {
 		t.Fatalf("ParseRequest: %v", err)
 	}
-	p, err := a.Authenticate(context.Background(), req)
+	p, err := a.Authenticate(context.Background(), nil, req)
 	return req, p, err
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,7 +43,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	// The call's writes share group commits and are waited for once, before any reply: an
 	// error reply too may follow a write (the nonce is recorded before flow control runs).
-	ctx, durable := camsd.WithDurability(r.Context())
+	ctx, durable := r.Context(), &camsd.Call{}
 	format := "JSON"
 	fail := func(err error) {
 		if werr := durable.Wait(); werr != nil {
@@ -77,7 +78,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Action = req.Action
 
-	p, err := s.Auth.Authenticate(ctx, req)
+	p, err := s.Auth.Authenticate(ctx, durable, req)
 	if err != nil {
 		fail(err)
 		return
@@ -103,8 +104,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	caller := migration.Caller{Principal: p, RequestID: requestID, AccessKeyID: p.Key.ID}
+	caller := migration.Caller{Principal: p, RequestID: requestID, AccessKeyID: p.Key.ID, Call: durable}
 	data, err := actions[req.Action](s, ctx, caller, req.Params)
+	if errors.Is(err, camsd.ErrNonceUsed) {
+		// The store found the call's nonce recorded as it recorded the call's first change
+		// (camsd.Call.Nonce): a replay that the fast first check no longer knew.
+		err = &camsd.Error{Code: camsd.CodeSignatureNonceUsed}
+	}
 	if err != nil {
 		fail(err)
 		return

@@ -43,9 +43,8 @@ func TestServer_InternalError(t *testing.T) {
 		}, "gateway refused"},
 		{"stored policy", acmeBroken, func(*fixture) {}, "stored policy does not parse"},
 		{"code not durable", acmeRoot, func(f *fixture) {
-			f.store.SaveCodeFn = func(ctx context.Context, _ camsd.VerifyCode, _ time.Time) error {
-				camsd.DurabilityFrom(ctx).Defer(func() error { return errors.New("fsync failed") })
-				return nil
+			f.store.SaveCodeFn = func(_ context.Context, call *camsd.Call, _ camsd.VerifyCode, _ time.Time) error {
+				return call.Defer(func() error { return errors.New("fsync failed") })
 			}
 		}, "fsync failed"},
 	} {
@@ -98,7 +97,9 @@ func TestServer_LogLines(t *testing.T) {
 	check(f.get(acmeReader, getVC()), line{"INFO", "Ram.PermissionDeny", acmeUID, acmeReader.id, actionGetVC})
 	check(f.get(acmeRoot, getVC("Locale", "")), line{"INFO", "MissingLocale", acmeUID, acmeRoot.id, actionGetVC})
 	check(f.get(testKey{acmeRoot.id, "not-the-secret"}, getVC()), line{"INFO", "SignatureDoesNotMatch", "", "", actionGetVC})
-	f.store.SaveCodeFn = func(context.Context, camsd.VerifyCode, time.Time) error { return errors.New("disk on fire") }
+	f.store.SaveCodeFn = func(context.Context, *camsd.Call, camsd.VerifyCode, time.Time) error {
+		return errors.New("disk on fire")
+	}
 	check(f.get(acmeRoot, getVC()), line{"ERROR", "InternalError", acmeUID, acmeRoot.id, actionGetVC})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log lines (-want +got):\n%s", diff)

@@ -18,7 +18,7 @@ type fakeStore struct {
 	SpaceFn         func(ctx context.Context, custSpaceID string) (*camsd.Space, error)
 	PhoneNumberFn   func(ctx context.Context, custSpaceID, number string) (*camsd.PhoneNumber, error)
 	LastCodeFn      func(ctx context.Context, custSpaceID, number string) (*camsd.VerifyCode, error)
-	SaveCodeFn      func(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error
+	SaveCodeFn      func(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error
 	SetCodeStatusFn func(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error
 	ChangeNumberFn  func(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error
 	PingFn          func(ctx context.Context) error
@@ -54,21 +54,21 @@ func (s *fakeStore) LastCode(ctx context.Context, custSpaceID, number string) (*
 	return s.LastCodeFn(ctx, custSpaceID, number)
 }
 
-func (s *fakeStore) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
+func (s *fakeStore) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
 	if s.SaveCodeFn == nil {
 		return errNotStubbed
 	}
-	return s.SaveCodeFn(ctx, c, notSentAfter)
+	return s.SaveCodeFn(ctx, call, c, notSentAfter)
 }
 
-func (s *fakeStore) SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, st camsd.DeliveryStatus) error {
+func (s *fakeStore) SetCodeStatus(ctx context.Context, _ *camsd.Call, custSpaceID, number string, sentAt time.Time, st camsd.DeliveryStatus) error {
 	if s.SetCodeStatusFn == nil {
 		return errNotStubbed
 	}
 	return s.SetCodeStatusFn(ctx, custSpaceID, number, sentAt, st)
 }
 
-func (s *fakeStore) ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
+func (s *fakeStore) ChangeNumber(ctx context.Context, _ *camsd.Call, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
 	if s.ChangeNumberFn == nil {
 		return errNotStubbed
 	}
@@ -97,7 +97,7 @@ type fakeNonces struct {
 
 var _ camsd.NonceStore = (*fakeNonces)(nil)
 
-func (n *fakeNonces) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
+func (n *fakeNonces) Use(ctx context.Context, _ *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
 	if n.UseFn == nil {
 		return errNotStubbed
 	}
@@ -125,7 +125,7 @@ type fakeProvider struct {
 
 var _ camsd.Provider = (*fakeProvider)(nil)
 
-func (p *fakeProvider) SendCode(ctx context.Context, m camsd.CodeMessage) error {
+func (p *fakeProvider) SendCode(ctx context.Context, _ *camsd.Call, m camsd.CodeMessage) error {
 	if p.SendCodeFn == nil {
 		return errNotStubbed
 	}

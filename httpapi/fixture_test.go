@@ -119,7 +119,7 @@ func newFixture(t *testing.T) *fixture {
 			}
 			return &camsd.PhoneNumber{CustSpaceID: space, Number: number, ID: migratingID, Status: camsd.StatusMigrating}, nil
 		},
-		SaveCodeFn: func(context.Context, camsd.VerifyCode, time.Time) error { return nil },
+		SaveCodeFn: func(context.Context, *camsd.Call, camsd.VerifyCode, time.Time) error { return nil },
 		SetCodeStatusFn: func(context.Context, string, string, time.Time, camsd.DeliveryStatus) error {
 			return nil
 		},
@@ -176,7 +176,7 @@ func (f *fixture) forbidAction(t *testing.T) {
 	f.store.LastCodeFn = func(context.Context, string, string) (*camsd.VerifyCode, error) {
 		return nil, fail("Store.LastCode")
 	}
-	f.store.SaveCodeFn = func(context.Context, camsd.VerifyCode, time.Time) error { return fail("Store.SaveCode") }
+	f.store.SaveCodeFn = func(context.Context, *camsd.Call, camsd.VerifyCode, time.Time) error { return fail("Store.SaveCode") }
 	f.store.SetCodeStatusFn = func(context.Context, string, string, time.Time, camsd.DeliveryStatus) error {
 		return fail("Store.SetCodeStatus")
 	}

@@ -101,8 +101,8 @@ type provider struct {
 	sends *prometheus.CounterVec
 }
 
-func (p *provider) SendCode(ctx context.Context, msg camsd.CodeMessage) error {
-	err := p.next.SendCode(ctx, msg)
+func (p *provider) SendCode(ctx context.Context, call *camsd.Call, msg camsd.CodeMessage) error {
+	err := p.next.SendCode(ctx, call, msg)
 	outcome := "sent"
 	if err != nil {
 		outcome = "failed"

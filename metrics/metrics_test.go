@@ -15,7 +15,7 @@ import (
 
 type provider struct{ err error }
 
-func (p provider) SendCode(context.Context, camsd.CodeMessage) error { return p.err }
+func (p provider) SendCode(context.Context, *camsd.Call, camsd.CodeMessage) error { return p.err }
 
 func scrape(t *testing.T, m *metrics.Metrics) string {
 	t.Helper()
@@ -32,8 +32,8 @@ func TestMetrics(t *testing.T) {
 	m.ObserveRequest("GetMigrationVerifyCode", "System.LimitControl", 1, time.Millisecond)
 	m.ObserveRequest("", "InvalidAction.NotFound", 2, time.Millisecond)
 	ok, bad := m.Provider(provider{}), m.Provider(provider{errors.New("down")})
-	_ = ok.SendCode(context.Background(), camsd.CodeMessage{Method: "sms"})
-	_ = bad.SendCode(context.Background(), camsd.CodeMessage{Method: "voice"})
+	_ = ok.SendCode(context.Background(), nil, camsd.CodeMessage{Method: "sms"})
+	_ = bad.SendCode(context.Background(), nil, camsd.CodeMessage{Method: "voice"})
 	m.Gauge("camsd_nonces", "Nonces remembered.", func() float64 { return 42 })
 
 	out := scrape(t, m)

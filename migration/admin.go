@@ -27,7 +27,7 @@ func (s *Service) AddNumber(ctx context.Context, space *camsd.Space, number, id 
 	}
 	now := s.now()
 	var txn *camsd.NumberTxn
-	err := s.Store.ChangeNumber(ctx, space.CustSpaceID, number, now, func(tx *camsd.NumberTxn) error {
+	err := s.Store.ChangeNumber(ctx, nil, space.CustSpaceID, number, now, func(tx *camsd.NumberTxn) error {
 		txn = tx
 		for _, r := range tx.Records {
 			switch {

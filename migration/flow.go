@@ -106,7 +106,7 @@ func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, 
 			}
 		}
 	}
-	if err := s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, rule(upstreamID)); err != nil {
+	if err := s.Store.ChangeNumber(ctx, c.Call, space.CustSpaceID, phone, now, rule(upstreamID)); err != nil {
 		return nil, err
 	}
 	// A record added without an id has the store's new one by now.
@@ -176,7 +176,7 @@ func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Para
 		change, v := rule(func(code *camsd.VerifyCode) bool {
 			return subtle.ConstantTimeCompare([]byte(given), []byte(code.Code)) == 1
 		})
-		if err := s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, change); err != nil {
+		if err := s.Store.ChangeNumber(ctx, c.Call, space.CustSpaceID, phone, now, change); err != nil {
 			return nil, err
 		}
 		return v.result()
@@ -205,7 +205,7 @@ func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Para
 	}
 	accepted := err == nil
 	change, v := rule(func(*camsd.VerifyCode) bool { return accepted })
-	if err := s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, now, change); err != nil {
+	if err := s.Store.ChangeNumber(ctx, c.Call, space.CustSpaceID, phone, now, change); err != nil {
 		return nil, err
 	}
 	return v.result()
@@ -331,5 +331,5 @@ func (s *Service) ChatappMigrationRegister(ctx context.Context, c Caller, p Para
 			return err
 		}
 	}
-	return s.Store.ChangeNumber(ctx, space.CustSpaceID, phone, since, rule)
+	return s.Store.ChangeNumber(ctx, c.Call, space.CustSpaceID, phone, since, rule)
 }

@@ -435,7 +435,7 @@ func TestService_CodeOfAnEarlierMigration(t *testing.T) {
 	const number = storetest.Number1 // MIGRATING in acme and in beta (seeded so)
 	old := e.sendCode(t, e.acme, storetest.AcmeSpace, number)
 	// Move acme's record out and back by hand: MIGRATED, then initiated again.
-	err := e.db.ChangeNumber(ctx, storetest.AcmeSpace, number, time.Time{}, func(tx *camsd.NumberTxn) error {
+	err := e.db.ChangeNumber(ctx, nil, storetest.AcmeSpace, number, time.Time{}, func(tx *camsd.NumberTxn) error {
 		tx.Record(storetest.AcmeSpace).Status = camsd.StatusMigrated
 		tx.Record(storetest.BetaSpace).Status = camsd.StatusConnected
 		return nil
@@ -452,7 +452,7 @@ func TestService_CodeOfAnEarlierMigration(t *testing.T) {
 
 func changeVerifiedAt(t *testing.T, e *env, space, number string, at time.Time) {
 	t.Helper()
-	err := e.db.ChangeNumber(context.Background(), space, number, time.Time{}, func(tx *camsd.NumberTxn) error {
+	err := e.db.ChangeNumber(context.Background(), nil, space, number, time.Time{}, func(tx *camsd.NumberTxn) error {
 		tx.Record(space).VerifiedAt = at
 		return nil
 	})

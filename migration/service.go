@@ -35,6 +35,10 @@ type Caller struct {
 	Principal   *camsd.Principal
 	RequestID   string
 	AccessKeyID string
+
+	// Call is the API call's handle on the stores: its writes share commits, and the nonce
+	// it may still have to record goes with its first change. Nil outside an API call.
+	Call *camsd.Call
 }
 
 func (s *Service) now() time.Time {

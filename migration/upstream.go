@@ -12,9 +12,10 @@ import (
 var errPeek = errors.New("peek: write nothing")
 
 // peek runs rule on the number's state, as ChangeNumber would, and writes nothing. It
-// returns the rule's refusal, if any.
+// returns the rule's refusal, if any. It takes no call: the nonce a call may still have to
+// record goes with its first write, not with a look.
 func (s *Service) peek(ctx context.Context, space, number string, since time.Time, rule func(*camsd.NumberTxn) error) error {
-	err := s.Store.ChangeNumber(ctx, space, number, since, func(tx *camsd.NumberTxn) error {
+	err := s.Store.ChangeNumber(ctx, nil, space, number, since, func(tx *camsd.NumberTxn) error {
 		if err := rule(tx); err != nil {
 			return err
 		}
@@ -32,7 +33,7 @@ func (s *Service) peek(ctx context.Context, space, number string, since time.Tim
 // the call goes out.
 func (s *Service) callUpstream(ctx context.Context, c Caller, action, space, number, what string, call func(context.Context) error) error {
 	record := func(ctx context.Context, outcome, detail string) error {
-		return s.Store.ChangeNumber(ctx, space, number, time.Time{}, func(tx *camsd.NumberTxn) error {
+		return s.Store.ChangeNumber(ctx, c.Call, space, number, time.Time{}, func(tx *camsd.NumberTxn) error {
 			tx.Audit = append(tx.Audit, c.audit(s.now(), action, space, number, outcome, detail))
 			return nil
 		})
@@ -40,7 +41,7 @@ func (s *Service) callUpstream(ctx context.Context, c Caller, action, space, num
 	if err := record(ctx, "Pending", "calling the platform: "+what); err != nil {
 		return err
 	}
-	if err := camsd.DurabilityFrom(ctx).Wait(); err != nil {
+	if err := c.Call.Wait(); err != nil {
 		return err
 	}
 	err := call(ctx)

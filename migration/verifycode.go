@@ -69,20 +69,20 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 		AccessKeyID: c.AccessKeyID,
 		Status:      camsd.DeliveryPending,
 	}
-	if err := s.Store.SaveCode(ctx, vc, now.Add(-s.ResendInterval)); errors.Is(err, camsd.ErrConflict) {
+	if err := s.Store.SaveCode(ctx, c.Call, vc, now.Add(-s.ResendInterval)); errors.Is(err, camsd.ErrConflict) {
 		return nil, s.tooFrequent(ctx, err, space.CustSpaceID, phone, now)
 	} else if err != nil {
 		return nil, fmt.Errorf("record code: %w", err)
 	}
 
 	send := func(ctx context.Context) error {
-		return s.Provider.SendCode(ctx, camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code})
+		return s.Provider.SendCode(ctx, c.Call, camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code})
 	}
 	if s.Upstream != nil {
 		send = func(ctx context.Context) error {
 			// The pending record is durable before the platform is asked, so a crash while
 			// it is being asked leaves a trace.
-			if err := camsd.DurabilityFrom(ctx).Wait(); err != nil {
+			if err := c.Call.Wait(); err != nil {
 				return err
 			}
 			return s.Upstream.RequestCode(ctx, num.ID, method, locale)
@@ -90,14 +90,14 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 	}
 	if err := send(ctx); err != nil {
 		// A failed send must not hold the number to the resend interval, nor be checkable.
-		_ = s.Store.SetCodeStatus(context.WithoutCancel(ctx), space.CustSpaceID, phone, now, camsd.DeliveryFailed)
+		_ = s.Store.SetCodeStatus(context.WithoutCancel(ctx), c.Call, space.CustSpaceID, phone, now, camsd.DeliveryFailed)
 		var wire *camsd.Error
 		if errors.As(err, &wire) {
 			return nil, wire // the platform's refusal, as the caller should see it
 		}
 		return nil, fmt.Errorf("send code: %w", err)
 	}
-	if err := s.Store.SetCodeStatus(context.WithoutCancel(ctx), space.CustSpaceID, phone, now, camsd.DeliverySent); err != nil {
+	if err := s.Store.SetCodeStatus(context.WithoutCancel(ctx), c.Call, space.CustSpaceID, phone, now, camsd.DeliverySent); err != nil {
 		return nil, fmt.Errorf("mark code sent: %w", err)
 	}
 	return &NumberData{PhoneNumber: phone, Id: num.ID}, nil

@@ -36,7 +36,7 @@ func (e *env) advance(d time.Duration) {
 // failingProvider is a Provider whose sends fail.
 type failingProvider struct{}
 
-func (failingProvider) SendCode(context.Context, camsd.CodeMessage) error {
+func (failingProvider) SendCode(context.Context, *camsd.Call, camsd.CodeMessage) error {
 	return errors.New("upstream down")
 }
 

@@ -61,7 +61,7 @@ func BenchmarkSaveCode(b *testing.B) {
 			notSentAfter := storetest.T0.Add(1000 * time.Hour)
 			parallel(b, callers, func(i int64) error {
 				c := storetest.Code(sp.CustSpaceID, sp.PhoneNumbers[i%numbers].Number, fmt.Sprint(i), storetest.T0.Add(time.Duration(i)))
-				return db.SaveCode(b.Context(), c, notSentAfter)
+				return db.SaveCode(b.Context(), nil, c, notSentAfter)
 			})
 		})
 	}
@@ -76,7 +76,7 @@ func BenchmarkNonce(b *testing.B) {
 				db := openFresh(b, postgres.Options{})
 				expires := time.Now().Add(15 * time.Minute)
 				parallel(b, callers, func(i int64) error {
-					return db.Use(b.Context(), fmt.Sprintf("LTAI5tBenchKey%07d", i%keys), fmt.Sprint(i), expires)
+					return db.Use(b.Context(), nil, fmt.Sprintf("LTAI5tBenchKey%07d", i%keys), fmt.Sprint(i), expires)
 				})
 			})
 		}

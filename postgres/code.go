@@ -45,9 +45,14 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // newest such code was sent. Returns ErrNotFound when the number does not exist. It is a
 // grouped write (group.go): the compare-and-set runs in its group's statement under the
 // number's advisory lock (lockNumber's key), so concurrent SaveCodes of a number, from any
-// replica, are decided one after the other. It returns once committed.
-func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
+// replica, are decided one after the other. The nonce call still has to record (Call.Nonce)
+// is recorded first, in the same transaction: if it was recorded already, nothing is saved
+// and SaveCode returns ErrNonceUsed. It returns once committed.
+func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
 	w := &write{kind: kindCode, code: c, notSentAfter: toNanos(notSentAfter)}
+	if n := call.TakeNonce(); n != nil {
+		w.accessKeyID, w.nonce, w.expires, w.now = n.AccessKeyID, n.Nonce, toNanos(n.Expires), toNanos(n.Now)
+	}
 	if err := db.groups.do(ctx, w); err != nil {
 		return wrap("save code", err)
 	}
@@ -58,19 +63,23 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 		return camsd.ErrNotFound
 	case "conflict":
 		return &camsd.CodeConflict{Newest: fromNanos(w.newest)}
+	case "used":
+		return camsd.ErrNonceUsed
+	case "full":
+		return camsd.ErrNonceStoreFull
 	}
 	return fmt.Errorf("postgres: save code: unexpected verdict %q", w.verdict)
 }
 
 // SetCodeStatus sets the status of the code of the number sent at sentAt (of the last one
-// recorded, should two share sentAt), as a grouped write (group.go). Returns ErrNotFound.
-func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
+// recorded, should two share sentAt), as a grouped write (group.go): with a call, it returns
+// once queued and the call's Wait reports its commit, and ErrNotFound. Returns ErrNotFound.
+func (db *DB) SetCodeStatus(ctx context.Context, call *camsd.Call, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
 	w := &write{kind: kindStatus, code: camsd.VerifyCode{CustSpaceID: custSpaceID, PhoneNumber: number, SentAt: sentAt, Status: s}}
-	if err := db.groups.do(ctx, w); err != nil {
+	return db.groups.later(ctx, call, w, func(err error) error {
+		if err == nil && w.verdict == "notfound" {
+			return camsd.ErrNotFound
+		}
 		return wrap("set code status", err)
-	}
-	if w.verdict == "notfound" {
-		return camsd.ErrNotFound
-	}
-	return nil
+	})
 }

@@ -24,13 +24,15 @@
 //     one number, from any connection of any replica, are decided one after the other: one of
 //     many concurrent SaveCodes wins the resend interval, one of many spenders of a code spends
 //     it, and no change is lost. Numbers do not wait for each other.
-//   - A nonce is accepted once (Use): nonce_use locks the AccessKey's row in nonce_keys before
-//     it looks, so the Uses of one key are serial across replicas. That row also counts the
+//   - A nonce is accepted once: nonce_use locks the AccessKey's row in nonce_keys before it
+//     looks, so the checks of one key are serial across replicas. That row also counts the
 //     key's nonces, so the bound on live nonces (Options.MaxNonces, camsd.ErrNonceStoreFull) is
-//     exact, and a live nonce is never deleted to make room. The price is that one key's Uses
-//     commit one at a time; different keys do not wait for each other. Expiry is judged by the
-//     calling replica's clock (Options.Now), as the signature's timestamp is: replicas need
-//     synchronized clocks, and a skew only moves the moment a nonce expires.
+//     exact, and a live nonce is never deleted to make room. Different keys do not wait for
+//     each other, and one busy key's nonces share their group's commit (below). A nonce is
+//     recorded by Use, or, when the call's fast first check was Redis (camsd.Call.Nonce), with
+//     the call's first change, in the same transaction, which a replay then refuses. Expiry is
+//     judged by the calling replica's clock (Options.Now), as the signature's timestamp is:
+//     replicas need synchronized clocks, and a skew only moves the moment a nonce expires.
 //   - Flow control (Limiter) locks the key's row and reads PostgreSQL's clock_timestamp() under
 //     the lock, so the admissions of a key are decided one at a time, in the order of one clock,
 //     whichever replica asks: at most limit in any rolling second, bursts of limit after an idle
@@ -42,7 +44,8 @@
 //     applying a seed at once apply it one after the other, each to what the last committed
 //     (upserts alone could deadlock, or collide on a user's replaced policies). Each number it
 //     adds is added under the number's lock, so never in the middle of a ChangeNumber.
-//   - AddMessage trims the outbox under an advisory lock, so "the newest keep" is exact.
+//   - A group trims the outbox under an advisory lock after adding its messages, so the outbox
+//     holds the newest keep messages, more only while groups race.
 //   - Records appended by ChangeNumber get ids from a sequence, unique across replicas.
 //
 // # Tenant cache
@@ -67,15 +70,21 @@
 //   - A replica's own ApplySeed and DeleteKey drop its cache once committed, so it sees its
 //     own change at once; other replicas see it within a second, normally within milliseconds.
 //
-// # Durability
+// # Durability: group commit
 //
-// Every write commits before its method returns, and PostgreSQL with synchronous_commit on
-// (the default, which Open insists on) flushes a commit to its write-ahead log before it
-// acknowledges it, so nothing acknowledged is lost in a crash. A camsd.Durability in the
-// context therefore has nothing to wait for: the methods do not register with it, and its
-// Wait returns at once. PostgreSQL's own group commit lets concurrent requests share flushes,
-// which the SQLite store does with its writer.
-//
+// PostgreSQL with synchronous_commit on (the default, which Open insists on) flushes a commit to
+// its write-ahead log before it acknowledges it, so nothing acknowledged is lost in a crash.
+// The writes of the hot path (Use, SaveCode, SetCodeStatus, AddMessage) do not take a
+// transaction each: a few writers each take every write queued when they are free and make
+// them in one statement, write_group (group.go, migration 0005), one transaction and one WAL
+// flush for the group. A write's outcome (a nonce used, a code's conflict) is known when its
+// group commits, so those that decide return then; SetCodeStatus and AddMessage, given a
+// camsd.Call, return once queued and leave the wait for their commit to the call's Wait, so a
+// call's last writes share one group. write_group takes all its locks first, in one global
+// order (numbers' advisory locks by key, then AccessKeys' nonce_keys rows by id), which
+// ChangeNumber follows too (its number, then its call's nonce), so groups of any replicas never
+// deadlock. A group that fails is made again write by write, so one bad write fails alone.
+
 // # Cleanup
 //
 // Nothing grows forever. A key's expired nonces are deleted by its own later Uses (two with

@@ -24,14 +24,18 @@ import (
 // One write that fails never fails the rest of its group: when the group's statement fails,
 // each of its writes is made again alone, and only the failing one returns the error.
 //
-// Writes of one kind are made in the order they were queued within a group, and groups run
-// side by side on groupWriters connections; the locks write_group takes, in one global order,
-// keep concurrent groups (of this replica or others) exact and free of deadlock.
+// Writes are made in the order they were queued: groups one after the other, and within a
+// group each kind in queue order (write_group makes nonces, then codes, then statuses, then
+// messages; a call never has two kinds in flight that depend on each other). The locks
+// write_group takes, in one global order, keep concurrent groups of several replicas exact
+// and free of deadlock.
 
 const (
-	// groupWriters is how many groups may run at once: while one waits for its commit, the
-	// next forms and runs, and PostgreSQL's own group commit lets their flushes meet.
-	groupWriters = 2
+	// groupWriters is how many groups may run at once. One: groups are made in the order
+	// their writes were queued, so a call's writes that do not wait for each other (those
+	// left to its Wait) are still made in the order it made them; while a group runs, the
+	// next one forms.
+	groupWriters = 1
 	// maxGroup bounds one group's writes, so that one statement's locks and work stay short.
 	maxGroup = 512
 	// groupTimeout bounds one group's statement.
@@ -50,7 +54,7 @@ const (
 type write struct {
 	kind byte
 
-	// kindNonce
+	// kindNonce; kindCode when the code carries its call's nonce (accessKeyID not "")
 	accessKeyID, nonce string
 	expires, now       int64
 	// kindCode: code; kindStatus: code.CustSpaceID, PhoneNumber, SentAt and Status
@@ -95,22 +99,44 @@ func newGroups(pool *pgxpool.Pool, maxNonces int) *groups {
 // do queues w and waits for its group to commit. Should ctx end first, do returns its error,
 // and w is still made: a queued write is never dropped.
 func (g *groups) do(ctx context.Context, w *write) error {
-	w.done = make(chan struct{})
-	g.mu.RLock()
-	if g.done {
-		g.mu.RUnlock()
-		return errClosed
-	}
-	select {
-	case g.queue <- w:
-		g.mu.RUnlock()
-	case <-ctx.Done():
-		g.mu.RUnlock()
-		return ctx.Err()
+	if err := g.start(ctx, w); err != nil {
+		return err
 	}
 	select {
 	case <-w.done:
 		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// later queues w for a write whose caller needs nothing from it but its commit: without a
+// call it waits for the commit, like do; with one it returns once w is queued and registers
+// the wait with call, so that w's commit may be the one its call's next writes share.
+func (g *groups) later(ctx context.Context, call *camsd.Call, w *write, wrap func(error) error) error {
+	if call == nil {
+		return wrap(g.do(ctx, w))
+	}
+	if err := g.start(ctx, w); err != nil {
+		return wrap(err)
+	}
+	return call.Defer(func() error {
+		<-w.done
+		return wrap(w.err)
+	})
+}
+
+// start queues w.
+func (g *groups) start(ctx context.Context, w *write) error {
+	w.done = make(chan struct{})
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.done {
+		return errClosed
+	}
+	select {
+	case g.queue <- w:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -202,10 +228,10 @@ func (g *groups) exec(batch []*write) error {
 	defer cancel()
 	rows, err := g.pool.Query(ctx, `SELECT kind, idx, verdict, newest FROM write_group(
 		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`,
+		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)`,
 		a.nKey, a.nNonce, a.nExpires, a.nNow, g.maxNonces,
 		a.cSpace, a.cNumber, a.cCode, a.cMethod, a.cLocale, a.cSent, a.cExpires, a.cRequest,
-		a.cAccessKey, a.cStatus, a.cNotAfter,
+		a.cAccessKey, a.cStatus, a.cNotAfter, a.cNonceKey, a.cNonce, a.cNonceExpires, a.cNonceNow,
 		a.sSpace, a.sNumber, a.sSent, a.sStatus,
 		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.keep, outboxLock)
 	if err != nil {
@@ -250,6 +276,10 @@ type groupArgs struct {
 	cAccessKey      []string
 	cStatus         []string
 	cNotAfter       []int64
+	cNonceKey       []string
+	cNonce          []string
+	cNonceExpires   []int64
+	cNonceNow       []int64
 	sSpace, sNumber []string
 	sSent           []int64
 	sStatus         []string
@@ -273,6 +303,8 @@ func (a *groupArgs) add(w *write) {
 		a.cSent, a.cExpires = append(a.cSent, toNanos(c.SentAt)), append(a.cExpires, toNanos(c.ExpiresAt))
 		a.cRequest, a.cAccessKey = append(a.cRequest, c.RequestID), append(a.cAccessKey, c.AccessKeyID)
 		a.cStatus, a.cNotAfter = append(a.cStatus, string(c.Status)), append(a.cNotAfter, w.notSentAfter)
+		a.cNonceKey, a.cNonce = append(a.cNonceKey, w.accessKeyID), append(a.cNonce, w.nonce)
+		a.cNonceExpires, a.cNonceNow = append(a.cNonceExpires, w.expires), append(a.cNonceNow, w.now)
 	case kindStatus:
 		c := &w.code
 		a.sSpace, a.sNumber = append(a.sSpace, c.CustSpaceID), append(a.sNumber, c.PhoneNumber)

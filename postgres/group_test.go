@@ -83,7 +83,7 @@ func TestGroup_oneFailureFailsOnlyItself(t *testing.T) {
 	if err != nil || len(ms) != 2 || ms[0].Text != "after" || ms[1].Text != "before" {
 		t.Errorf("Messages = %+v, %v; want after, before", ms, err)
 	}
-	if err := db.Use(t.Context(), "k", "n1", now.Add(time.Minute)); !errors.Is(err, camsd.ErrNonceUsed) {
+	if err := db.Use(t.Context(), nil, "k", "n1", now.Add(time.Minute)); !errors.Is(err, camsd.ErrNonceUsed) {
 		t.Errorf("the group's nonce again: %v, want ErrNonceUsed", err)
 	}
 	if s := db.GroupStats(); s.Fallbacks != 1 {
@@ -164,7 +164,7 @@ func TestGroup_callersShareCommits(t *testing.T) {
 	const callers = 64
 	for i := range callers {
 		wg.Go(func() {
-			if err := db.Use(t.Context(), "k", fmt.Sprint("n", i), now.Add(time.Minute)); err != nil {
+			if err := db.Use(t.Context(), nil, "k", fmt.Sprint("n", i), now.Add(time.Minute)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -175,4 +175,42 @@ func TestGroup_callersShareCommits(t *testing.T) {
 		t.Errorf("GroupStats = %+v: %d writes should share fewer groups", s, callers)
 	}
 	t.Logf("%d writes in %d groups", s.Writes, s.Groups)
+}
+
+// A call whose nonce only Redis checked records it with its first change, in the same
+// transaction: a replay's change is refused and nothing of it is written.
+func TestDB_callNonceWithChange(t *testing.T) {
+	db := seeded(t)
+	now := time.Now()
+	call := func(nonce string) *camsd.Call {
+		return &camsd.Call{Nonce: &camsd.CallNonce{AccessKeyID: storetest.AcmeKey, Nonce: nonce, Expires: now.Add(time.Minute), Now: now}}
+	}
+	first := call("n1")
+	if err := db.SaveCode(t.Context(), first, *codeAt(storetest.Number1, now), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if first.Nonce != nil {
+		t.Error("the call's nonce is still to record after SaveCode recorded it")
+	}
+	later := codeAt(storetest.Number1, now.Add(time.Hour))
+	if err := db.SaveCode(t.Context(), call("n1"), *later, now); !errors.Is(err, camsd.ErrNonceUsed) {
+		t.Errorf("replayed SaveCode = %v, want ErrNonceUsed", err)
+	}
+	if last, err := db.LastCode(t.Context(), storetest.AcmeSpace, storetest.Number1); err != nil || !last.SentAt.Equal(now) {
+		t.Errorf("LastCode = %+v, %v; want the first code only", last, err)
+	}
+	ran := false
+	err := db.ChangeNumber(t.Context(), call("n1"), storetest.AcmeSpace, storetest.Number1, now, func(*camsd.NumberTxn) error {
+		ran = true
+		return nil
+	})
+	if !errors.Is(err, camsd.ErrNonceUsed) || ran {
+		t.Errorf("replayed ChangeNumber = %v (change ran: %v), want ErrNonceUsed before the change", err, ran)
+	}
+	if err := db.ChangeNumber(t.Context(), call("n2"), storetest.AcmeSpace, storetest.Number1, now, func(*camsd.NumberTxn) error { return nil }); err != nil {
+		t.Fatalf("ChangeNumber with a new nonce: %v", err)
+	}
+	if err := db.Use(t.Context(), nil, storetest.AcmeKey, "n2", now.Add(time.Minute)); !errors.Is(err, camsd.ErrNonceUsed) {
+		t.Errorf("the nonce ChangeNumber recorded, used again: %v, want ErrNonceUsed", err)
+	}
 }

@@ -14,10 +14,13 @@ import (
 // the reads to the commit: changes of one number, from any replica, are serial, and each sees
 // the last. Three round trips: BEGIN, the lock and the reads in one batch; the writes; COMMIT.
 // change runs once. If it returns an error, the transaction is rolled back and the error returned as is.
+// The nonce call still has to record (Call.Nonce) is recorded in the same transaction, after
+// the number's lock (the global lock order: numbers, then AccessKeys); if it was recorded
+// already, change does not run and ChangeNumber returns ErrNonceUsed.
 // A space or number that PostgreSQL's text cannot hold, or longer than any it holds
 // (validText), is ErrNotFound at once, change not run: such a space does not exist and such
 // a number is in no space.
-func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
+func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
 	if !validText(custSpaceID) || !validText(number) {
 		return camsd.ErrNotFound
 	}
@@ -25,6 +28,11 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	b.Queue(lockNumber, number)
+	nonce := "ok"
+	if n := call.TakeNonce(); n != nil {
+		b.Queue(`SELECT nonce_use($1, $2, $3, $4, $5)`, n.AccessKeyID, n.Nonce, toNanos(n.Expires),
+			toNanos(n.Now), db.maxNonces).QueryRow(func(row pgx.Row) error { return row.Scan(&nonce) })
+	}
 	t.queueLoad(b, since)
 	br := db.pool.SendBatch(ctx, b)
 	tx := br.Tx()
@@ -34,6 +42,12 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 	defer tx.Rollback(ctx)
 	if err := br.Close(); err != nil {
 		return wrap("change number", err)
+	}
+	switch nonce {
+	case "used":
+		return camsd.ErrNonceUsed
+	case "full":
+		return camsd.ErrNonceStoreFull
 	}
 
 	before := t.Clone()

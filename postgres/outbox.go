@@ -15,9 +15,11 @@ const outboxLock int64 = 0x63616d73_644f7574 // "camsdOut"
 
 // AddMessage records m and, when keep > 0, has its group delete all but the newest keep
 // messages (unless another group is trimming at that moment), as a grouped write (group.go).
-// It returns once committed.
-func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
-	return wrap("add message", db.groups.do(ctx, &write{kind: kindMessage, msg: m, keep: keep}))
+// It returns once committed, or with a call once queued, the call's Wait reporting the commit.
+func (db *DB) AddMessage(ctx context.Context, call *camsd.Call, m camsd.Message, keep int) error {
+	return db.groups.later(ctx, call, &write{kind: kindMessage, msg: m, keep: keep}, func(err error) error {
+		return wrap("add message", err)
+	})
 }
 
 // Messages returns captured messages newest first, to phoneNumber only when it is not empty,

@@ -70,7 +70,7 @@ func TestReplicas_nonceAcceptedOnce(t *testing.T) {
 	for trial := range trials {
 		nonce := fmt.Sprintf("nonce-%d", trial)
 		errs := race(callers, func(i int) error {
-			return dbs[i%2].Use(t.Context(), storetest.AcmeKey, nonce, storetest.T0.Add(15*time.Minute))
+			return dbs[i%2].Use(t.Context(), nil, storetest.AcmeKey, nonce, storetest.T0.Add(15*time.Minute))
 		})
 		oneWinner(t, trial, errs, camsd.ErrNonceUsed)
 	}
@@ -83,7 +83,7 @@ func TestReplicas_nonceBound(t *testing.T) {
 	const max = 5
 	dbs := replicas(t, 2, postgres.Options{Now: c.Now, MaxNonces: max})
 	errs := race(40, func(i int) error {
-		return dbs[i%2].Use(t.Context(), storetest.AcmeKey, fmt.Sprintf("n%d", i), storetest.T0.Add(time.Minute))
+		return dbs[i%2].Use(t.Context(), nil, storetest.AcmeKey, fmt.Sprintf("n%d", i), storetest.T0.Add(time.Minute))
 	})
 	accepted := 0
 	for i, err := range errs {
@@ -100,11 +100,11 @@ func TestReplicas_nonceBound(t *testing.T) {
 	// Once they expire there is room again, on either replica.
 	c.Set(storetest.T0.Add(2 * time.Minute))
 	for i := range max {
-		if err := dbs[i%2].Use(t.Context(), storetest.AcmeKey, fmt.Sprintf("m%d", i), storetest.T0.Add(time.Hour)); err != nil {
+		if err := dbs[i%2].Use(t.Context(), nil, storetest.AcmeKey, fmt.Sprintf("m%d", i), storetest.T0.Add(time.Hour)); err != nil {
 			t.Fatalf("after expiry, nonce %d: %v", i, err)
 		}
 	}
-	if err := dbs[0].Use(t.Context(), storetest.AcmeKey, "one-too-many", storetest.T0.Add(time.Hour)); !errors.Is(err, camsd.ErrNonceStoreFull) {
+	if err := dbs[0].Use(t.Context(), nil, storetest.AcmeKey, "one-too-many", storetest.T0.Add(time.Hour)); !errors.Is(err, camsd.ErrNonceStoreFull) {
 		t.Errorf("Use over the bound = %v; want ErrNonceStoreFull", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestReplicas_saveCodeOnce(t *testing.T) {
 		sentAt := storetest.T0.Add(time.Duration(trial) * time.Hour) // each trial past the last's interval
 		errs := race(callers, func(i int) error {
 			c := storetest.Code(storetest.AcmeSpace, storetest.Number1, fmt.Sprintf("%03d%03d", trial, i), sentAt)
-			return dbs[i%2].SaveCode(t.Context(), c, sentAt.Add(-time.Minute))
+			return dbs[i%2].SaveCode(t.Context(), nil, c, sentAt.Add(-time.Minute))
 		})
 		oneWinner(t, trial, errs, camsd.ErrConflict)
 	}
@@ -128,11 +128,11 @@ func TestReplicas_codeSpentOnce(t *testing.T) {
 	for trial := range trials {
 		sentAt := storetest.T0.Add(time.Duration(trial) * time.Hour)
 		c := storetest.Code(storetest.AcmeSpace, storetest.Number1, fmt.Sprintf("%06d", trial), sentAt)
-		if err := dbs[trial%2].SaveCode(t.Context(), c, sentAt.Add(-time.Minute)); err != nil {
+		if err := dbs[trial%2].SaveCode(t.Context(), nil, c, sentAt.Add(-time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		errs := race(callers, func(i int) error {
-			return dbs[i%2].ChangeNumber(t.Context(), storetest.AcmeSpace, storetest.Number1, storetest.T0,
+			return dbs[i%2].ChangeNumber(t.Context(), nil, storetest.AcmeSpace, storetest.Number1, storetest.T0,
 				func(tx *camsd.NumberTxn) error {
 					if tx.LastCode == nil || tx.LastCode.Code != c.Code || !tx.LastCode.UsedAt.IsZero() {
 						return camsd.ErrConflict
@@ -152,7 +152,7 @@ func TestReplicas_changesNotLost(t *testing.T) {
 	const callers = 30
 	errs := race(callers, func(i int) error {
 		space := []string{storetest.AcmeSpace, storetest.BetaSpace}[i%2]
-		return dbs[(i/2)%2].ChangeNumber(t.Context(), space, storetest.Number1, storetest.T0,
+		return dbs[(i/2)%2].ChangeNumber(t.Context(), nil, space, storetest.Number1, storetest.T0,
 			func(tx *camsd.NumberTxn) error {
 				r := tx.Record(storetest.AcmeSpace)
 				if r.VerifiedAt.Before(storetest.T0) {
@@ -176,7 +176,7 @@ func TestReplicas_changesNotLost(t *testing.T) {
 		t.Errorf("VerifiedAt after %d increments = %v; want %v", callers, n.VerifiedAt, want)
 	}
 	var seen camsd.NumberTxn
-	dbs[0].ChangeNumber(t.Context(), storetest.AcmeSpace, storetest.Number1, storetest.T0,
+	dbs[0].ChangeNumber(t.Context(), nil, storetest.AcmeSpace, storetest.Number1, storetest.T0,
 		func(tx *camsd.NumberTxn) error { seen = *tx; return nil })
 	if len(seen.Registrations) != callers {
 		t.Errorf("%d registrations; want %d", len(seen.Registrations), callers)
@@ -190,7 +190,7 @@ func TestReplicas_newNumbersHaveDistinctIDs(t *testing.T) {
 	ids := make([]string, callers) // as ChangeNumber left them in Records
 	errs := race(callers, func(i int) error {
 		var txn *camsd.NumberTxn
-		err := dbs[i%2].ChangeNumber(t.Context(), storetest.BetaSpace, number(i), storetest.T0,
+		err := dbs[i%2].ChangeNumber(t.Context(), nil, storetest.BetaSpace, number(i), storetest.T0,
 			func(tx *camsd.NumberTxn) error {
 				tx.Records = append(tx.Records, camsd.PhoneNumber{CustSpaceID: storetest.BetaSpace,
 					Number: number(i), Status: camsd.StatusMigrating})
@@ -236,7 +236,7 @@ func TestDB_Use_pruning(t *testing.T) {
 	db := open(t, schema, postgres.Options{Now: c.Now})
 	use := func(key, nonce string, expires time.Time) {
 		t.Helper()
-		if err := db.Use(t.Context(), key, nonce, expires); err != nil {
+		if err := db.Use(t.Context(), nil, key, nonce, expires); err != nil {
 			t.Fatalf("Use(%s, %s): %v", key, nonce, err)
 		}
 	}
@@ -265,33 +265,40 @@ func TestDB_Use_pruning(t *testing.T) {
 	}
 }
 
-func TestReplicas_durabilityHasNothingToWaitFor(t *testing.T) {
-	// Every write commits before it returns, Durability or not: another replica sees it
-	// before the writer's Wait.
+// TestReplicas_seenOnceDecidedOrWaited: with a call, the writes that decide (SaveCode, Use)
+// are committed, and seen by another replica, when they return; those left to the call's
+// Wait (AddMessage, SetCodeStatus) once Wait returns.
+func TestReplicas_seenOnceDecidedOrWaited(t *testing.T) {
 	c := &clock{t: storetest.T0}
 	dbs := replicas(t, 2, postgres.Options{Now: c.Now})
-	ctx, d := camsd.WithDurability(t.Context())
+	ctx, d := t.Context(), &camsd.Call{}
 	code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
-	if err := dbs[0].SaveCode(ctx, code, storetest.T0.Add(-time.Minute)); err != nil {
+	if err := dbs[0].SaveCode(ctx, d, code, storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := dbs[1].LastCode(t.Context(), storetest.AcmeSpace, storetest.Number1); err != nil || got.Code != code.Code {
 		t.Errorf("the other replica's LastCode = %v, %v; want the code", got, err)
 	}
-	if err := dbs[0].Use(ctx, storetest.AcmeKey, "n1", storetest.T0.Add(time.Minute)); err != nil {
+	if err := dbs[0].Use(ctx, d, storetest.AcmeKey, "n1", storetest.T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := dbs[1].Use(t.Context(), storetest.AcmeKey, "n1", storetest.T0.Add(time.Minute)); !errors.Is(err, camsd.ErrNonceUsed) {
+	if err := dbs[1].Use(t.Context(), nil, storetest.AcmeKey, "n1", storetest.T0.Add(time.Minute)); !errors.Is(err, camsd.ErrNonceUsed) {
 		t.Errorf("the other replica's Use = %v; want ErrNonceUsed", err)
 	}
 	m := camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Code: "123456", CreatedAt: storetest.T0}
-	if err := dbs[0].AddMessage(ctx, m, 10); err != nil {
+	if err := dbs[0].AddMessage(ctx, d, m, 10); err != nil {
 		t.Fatal(err)
+	}
+	if err := dbs[0].SetCodeStatus(ctx, d, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Wait(); err != nil {
+		t.Errorf("Wait: %v", err)
 	}
 	if ms, err := dbs[1].Messages(t.Context(), "", 0); err != nil || len(ms) != 1 {
 		t.Errorf("the other replica's Messages = %v, %v; want the message", ms, err)
 	}
-	if err := d.Wait(); err != nil {
-		t.Errorf("Wait: %v", err)
+	if got, err := dbs[1].LastCode(t.Context(), storetest.AcmeSpace, storetest.Number1); err != nil || got.Status != camsd.DeliverySent {
+		t.Errorf("the other replica's LastCode = %v, %v; want it sent", got, err)
 	}
 }

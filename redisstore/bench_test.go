@@ -57,7 +57,7 @@ func BenchmarkRedisNonce(b *testing.B) {
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := n.Use(b.Context(), "LTAIkey", strconv.FormatUint(next.Add(1), 10), exp); err != nil {
+			if err := n.Use(b.Context(), nil, "LTAIkey", strconv.FormatUint(next.Add(1), 10), exp); err != nil {
 				b.Fatal(err)
 			}
 		}

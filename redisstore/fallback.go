@@ -43,28 +43,40 @@ func (f *Fallback) Fallbacks() uint64 { return f.fallbacks.Load() }
 var _ camsd.NonceStore = (*NonceGuard)(nil)
 
 // NonceGuard accepts a nonce once whatever becomes of Redis: Durable (the database's nonce
-// store) records every nonce and is the authority; Redis is the fast first check, which
-// refuses a replay it knows without asking Durable. When Redis does not answer, Durable alone
-// decides, and the check is counted; when Redis has lost its data (a restart without
-// persistence, FLUSHALL), Durable still refuses the replay.
+// store) is the authority; Redis is the fast first check, which refuses a replay it knows
+// without asking Durable. When Redis does not answer, Durable alone decides, and the check is
+// counted.
+//
+// When Redis accepted the nonce, Durable records it too: at once, or, with WithChange, with
+// the call's first change of state, in the same transaction (Call.Nonce), which refuses the
+// change if the nonce was recorded already. Either way a Redis that lost its data (a restart
+// without persistence, FLUSHALL) lets no replay change anything.
 type NonceGuard struct {
 	Redis   camsd.NonceStore // a Nonces on Redis
 	Durable camsd.NonceStore // the database's
+
+	// WithChange: Durable's store records Call.Nonce with the call's first change (the
+	// postgres store does), so a call that Redis admitted needs no write of its own for its
+	// nonce. A call that changes nothing then leaves its nonce in Redis alone.
+	WithChange bool
 
 	fallbacks atomic.Uint64
 }
 
 // Use records nonce; see NonceGuard. It returns Durable's verdict, or Redis's ErrNonceUsed or
 // ErrNonceStoreFull, or an error of Redis that is not ErrUnavailable (a script's bug).
-func (g *NonceGuard) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
-	err := g.Redis.Use(ctx, accessKeyID, nonce, expires)
+func (g *NonceGuard) Use(ctx context.Context, call *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
+	err := g.Redis.Use(ctx, call, accessKeyID, nonce, expires)
 	switch {
 	case errors.Is(err, ErrUnavailable):
 		g.fallbacks.Add(1)
 	case err != nil:
 		return err
+	case g.WithChange && call != nil:
+		call.Nonce = &camsd.CallNonce{AccessKeyID: accessKeyID, Nonce: nonce, Expires: expires, Now: time.Now()}
+		return nil
 	}
-	return g.Durable.Use(ctx, accessKeyID, nonce, expires)
+	return g.Durable.Use(ctx, call, accessKeyID, nonce, expires)
 }
 
 // Fallbacks returns how many nonces Durable alone checked because Redis did not answer.

@@ -164,7 +164,7 @@ type memNonces struct {
 	uses int
 }
 
-func (m *memNonces) Use(_ context.Context, key, nonce string, _ time.Time) error {
+func (m *memNonces) Use(_ context.Context, _ *camsd.Call, key, nonce string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.uses++
@@ -192,25 +192,25 @@ func TestNonceGuard(t *testing.T) {
 	g := &redisstore.NonceGuard{Redis: redisstore.NewNonces(c, pre, 100), Durable: durable}
 	exp := time.Now().Add(time.Minute)
 
-	if err := g.Use(t.Context(), "k", "n1", exp); err != nil {
+	if err := g.Use(t.Context(), nil, "k", "n1", exp); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Use(t.Context(), "k", "n1", exp); !errors.Is(err, camsd.ErrNonceUsed) || durable.uses != 1 {
+	if err := g.Use(t.Context(), nil, "k", "n1", exp); !errors.Is(err, camsd.ErrNonceUsed) || durable.uses != 1 {
 		t.Errorf("replay: %v after %d durable checks; want ErrNonceUsed from Redis alone", err, durable.uses)
 	}
 	// Redis forgets (FLUSHALL on a Redis without persistence): the durable store refuses.
 	rawClient(t).Del(t.Context(), pre+"nonce:k")
-	if err := g.Use(t.Context(), "k", "n1", exp); !errors.Is(err, camsd.ErrNonceUsed) {
+	if err := g.Use(t.Context(), nil, "k", "n1", exp); !errors.Is(err, camsd.ErrNonceUsed) {
 		t.Errorf("replay after Redis forgot: %v, want ErrNonceUsed", err)
 	}
 	// Redis away: the durable store decides, counted.
 	p.set(true)
 	for _, n := range []string{"n2", "n3"} {
-		if err := g.Use(t.Context(), "k", n, exp); err != nil {
+		if err := g.Use(t.Context(), nil, "k", n, exp); err != nil {
 			t.Errorf("new nonce %s with Redis away: %v", n, err)
 		}
 	}
-	if err := g.Use(t.Context(), "k", "n2", exp); !errors.Is(err, camsd.ErrNonceUsed) {
+	if err := g.Use(t.Context(), nil, "k", "n2", exp); !errors.Is(err, camsd.ErrNonceUsed) {
 		t.Errorf("replay with Redis away: %v, want ErrNonceUsed", err)
 	}
 	if g.Fallbacks() != 3 {

@@ -50,8 +50,8 @@ func NewNonces(c *Client, prefix string, maxLive int) *Nonces {
 // wrapping ErrUnavailable when Redis does not answer within the Client's timeout: whether the
 // nonce was used is then unknown, and the caller must refuse the request.
 //
-// The write is acknowledged by Redis when Use returns; a camsd.Durability in ctx is not used.
-func (n *Nonces) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
+// The write is acknowledged by Redis when Use returns; the call is not used.
+func (n *Nonces) Use(ctx context.Context, _ *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
 	args := []any{nonce, expires.UnixMicro(), n.maxLive}
 	if n.now != nil {
 		args = append(args, n.now().UnixMicro())

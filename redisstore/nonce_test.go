@@ -39,10 +39,10 @@ func TestNonces_Use(t *testing.T) {
 		a := redisstore.NewNonces(open(t, contractTimeout), p, 0)
 		b := redisstore.NewNonces(open(t, contractTimeout), p, 0)
 		exp := time.Now().Add(window)
-		if err := a.Use(t.Context(), "LTAIkey", "n1", exp); err != nil {
+		if err := a.Use(t.Context(), nil, "LTAIkey", "n1", exp); err != nil {
 			t.Fatalf("first use on replica a: %v", err)
 		}
-		if err := b.Use(t.Context(), "LTAIkey", "n1", exp); !errors.Is(err, camsd.ErrNonceUsed) {
+		if err := b.Use(t.Context(), nil, "LTAIkey", "n1", exp); !errors.Is(err, camsd.ErrNonceUsed) {
 			t.Fatalf("replayed on replica b: %v, want %v", err, camsd.ErrNonceUsed)
 		}
 	})
@@ -67,7 +67,7 @@ func TestNonces_Use(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range callers {
 				wg.Go(func() {
-					errs[i] = replicas[i%len(replicas)].Use(t.Context(), "LTAIkey", fmt.Sprint("n", trial), exp)
+					errs[i] = replicas[i%len(replicas)].Use(t.Context(), nil, "LTAIkey", fmt.Sprint("n", trial), exp)
 				})
 			}
 			wg.Wait()
@@ -93,10 +93,10 @@ func TestNonces_Use(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := n.Use(t.Context(), "LTAIkey", "short", now.Add(300*time.Millisecond)); err != nil {
+		if err := n.Use(t.Context(), nil, "LTAIkey", "short", now.Add(300*time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
-		if err := n.Use(t.Context(), "LTAIkey", "short", now.Add(time.Second)); !errors.Is(err, camsd.ErrNonceUsed) {
+		if err := n.Use(t.Context(), nil, "LTAIkey", "short", now.Add(time.Second)); !errors.Is(err, camsd.ErrNonceUsed) {
 			t.Fatalf("before it expired: %v, want %v", err, camsd.ErrNonceUsed)
 		}
 		ttl := rdb.PTTL(t.Context(), p+"nonce:LTAIkey").Val()
@@ -107,7 +107,7 @@ func TestNonces_Use(t *testing.T) {
 		if rdb.Exists(t.Context(), p+"nonce:LTAIkey").Val() != 0 {
 			t.Error("the key outlived its last nonce")
 		}
-		if err := n.Use(t.Context(), "LTAIkey", "short", now.Add(window)); err != nil {
+		if err := n.Use(t.Context(), nil, "LTAIkey", "short", now.Add(window)); err != nil {
 			t.Fatalf("after it expired: %v", err)
 		}
 	})

@@ -84,7 +84,7 @@ func TestUnavailable(t *testing.T) {
 			t.Run("nonce checks fail closed, in bounded time", func(t *testing.T) {
 				n := redisstore.NewNonces(c, "camsd:", 100)
 				timed(t, 8, 5, func() error {
-					err := n.Use(context.Background(), "LTAIkey", "n1", time.Now().Add(15*time.Minute))
+					err := n.Use(context.Background(), nil, "LTAIkey", "n1", time.Now().Add(15*time.Minute))
 					if errors.Is(err, camsd.ErrNonceUsed) || errors.Is(err, camsd.ErrNonceStoreFull) {
 						t.Errorf("Use = %v: Redis did not say so", err)
 					}
@@ -132,7 +132,7 @@ func TestUnavailable_notForCallerOrBug(t *testing.T) {
 		c := openDown(t, silentServer(t))
 		ctx, cancel := context.WithTimeout(context.Background(), timeout/5)
 		defer cancel()
-		err := redisstore.NewNonces(c, "camsd:", 0).Use(ctx, "LTAIkey", "n1", time.Now().Add(time.Minute))
+		err := redisstore.NewNonces(c, "camsd:", 0).Use(ctx, nil, "LTAIkey", "n1", time.Now().Add(time.Minute))
 		if err == nil || errors.Is(err, redisstore.ErrUnavailable) {
 			t.Errorf("Use = %v, want an error that does not wrap ErrUnavailable", err)
 		}

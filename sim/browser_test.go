@@ -109,7 +109,7 @@ func (p *page) waitFor(t *testing.T, what string, timeout time.Duration, expr st
 const codes = `[...document.querySelectorAll('#messages .code')].map(e => e.textContent)`
 
 // TestPage drives the simulator's page in headless Chromium over a real SQLite outbox, with
-// messages sent as the API sends them: the request's writes share commits (Durability).
+// messages sent as the API sends them: the request's writes share commits (a camsd.Call).
 func TestPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -131,9 +131,9 @@ func TestPage(t *testing.T) {
 
 	send := func(t *testing.T, pr *sim.Provider, phone, method, locale, code string) {
 		t.Helper()
-		ctx, d := camsd.WithDurability(context.Background())
+		ctx, d := context.Background(), &camsd.Call{}
 		m := camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code}
-		if err := pr.SendCode(ctx, m); err != nil {
+		if err := pr.SendCode(ctx, d, m); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.Wait(); err != nil {
@@ -280,7 +280,7 @@ func TestPage(t *testing.T) {
 			code  = `<i id="code-injected">9</i>`
 		)
 		m := camsd.Message{PhoneNumber: phone, Method: "sms", Locale: "en_US", Code: code, Text: text, CreatedAt: time.Now().UTC()}
-		if err := db.AddMessage(context.Background(), m, 0); err != nil {
+		if err := db.AddMessage(context.Background(), nil, m, 0); err != nil {
 			t.Fatal(err)
 		}
 		p.do(t, "filter on the number", 5*time.Second, chromedp.SendKeys(chromedp.CSS(`#filter`), phone+"\r"))

@@ -77,7 +77,7 @@ func TestHandler_events(t *testing.T) {
 			{PhoneNumber: "6281200002222", Method: "voice", Locale: "id", Code: "222222"},
 			{PhoneNumber: "8613800001111", Method: "sms", Locale: "zh_CN", Code: "111111"},
 		} {
-			if err := p.SendCode(context.Background(), m); err != nil {
+			if err := p.SendCode(context.Background(), nil, m); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -11,8 +11,8 @@ import (
 var _ camsd.Outbox = (*fakeOutbox)(nil)
 
 // fakeOutbox is an in-memory Outbox that remembers the keep it was given and fails on demand.
-// Given a context with a camsd.Durability, it leaves the commit to it as sqlite does: the
-// wait it registers returns commitErr.
+// Given a camsd.Call, it leaves the commit to it as sqlite does: the wait it registers returns
+// commitErr.
 type fakeOutbox struct {
 	mu        sync.Mutex
 	msgs      []camsd.Message // oldest first
@@ -22,15 +22,15 @@ type fakeOutbox struct {
 	listErr   error
 }
 
-func (f *fakeOutbox) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
+func (f *fakeOutbox) AddMessage(_ context.Context, call *camsd.Call, m camsd.Message, keep int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.keeps = append(f.keeps, keep)
 	if f.addErr != nil {
 		return f.addErr
 	}
-	if d := camsd.DurabilityFrom(ctx); d != nil {
-		d.Defer(func() error { return f.commitErr })
+	if call != nil {
+		call.Defer(func() error { return f.commitErr })
 	}
 	f.msgs = append(f.msgs, m)
 	if keep > 0 && len(f.msgs) > keep {

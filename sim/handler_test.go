@@ -51,7 +51,7 @@ func TestHandler(t *testing.T) {
 		{PhoneNumber: "8613800001111", Method: "sms", Locale: "en_US", Code: "333333"},
 	} {
 		p := &sim.Provider{Outbox: o, Now: func() time.Time { return t0.Add(time.Duration(i) * time.Second) }}
-		if err := p.SendCode(context.Background(), m); err != nil {
+		if err := p.SendCode(context.Background(), nil, m); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,11 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// capture sends code to phone through p, with no Durability in the context.
+// capture sends code to phone through p, without a Call.
 func capture(t *testing.T, p *sim.Provider, phone, code string) {
 	t.Helper()
 	m := camsd.CodeMessage{PhoneNumber: phone, Method: "sms", Locale: "en_US", Code: code}
-	if err := p.SendCode(context.Background(), m); err != nil {
+	if err := p.SendCode(context.Background(), nil, m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -64,7 +64,7 @@ func TestHub(t *testing.T) {
 			defer close(done)
 			for i := range 500 {
 				m := camsd.CodeMessage{PhoneNumber: "8613800001111", Method: "sms", Locale: "en_US", Code: fmt.Sprintf("%06d", i)}
-				if err := p.SendCode(context.Background(), m); err != nil {
+				if err := p.SendCode(context.Background(), nil, m); err != nil {
 					t.Error(err) // not Fatal: this is not the test's goroutine
 					return
 				}
@@ -122,13 +122,13 @@ func TestHub(t *testing.T) {
 func TestProvider_SendCode_hub(t *testing.T) {
 	msg := camsd.CodeMessage{PhoneNumber: "8613800001234", Method: "sms", Locale: "en_US", Code: "654321"}
 
-	t.Run("with a Durability, the hub hears only after the commit", func(t *testing.T) {
+	t.Run("with a Call, the hub hears only after the commit", func(t *testing.T) {
 		hub := &sim.Hub{}
 		s := hub.Subscribe()
 		defer s.Cancel()
 		p := &sim.Provider{Outbox: &fakeOutbox{}, Hub: hub}
-		ctx, d := camsd.WithDurability(context.Background())
-		if err := p.SendCode(ctx, msg); err != nil {
+		d := &camsd.Call{}
+		if err := p.SendCode(context.Background(), d, msg); err != nil {
 			t.Fatal(err)
 		}
 		if got := received(s); len(got) != 0 {
@@ -148,8 +148,8 @@ func TestProvider_SendCode_hub(t *testing.T) {
 		defer s.Cancel()
 		boom := errors.New("disk full")
 		p := &sim.Provider{Outbox: &fakeOutbox{commitErr: boom}, Hub: hub}
-		ctx, d := camsd.WithDurability(context.Background())
-		if err := p.SendCode(ctx, msg); err != nil {
+		d := &camsd.Call{}
+		if err := p.SendCode(context.Background(), d, msg); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.Wait(); !errors.Is(err, boom) {
@@ -165,8 +165,8 @@ func TestProvider_SendCode_hub(t *testing.T) {
 		s := hub.Subscribe()
 		defer s.Cancel()
 		p := &sim.Provider{Outbox: &fakeOutbox{addErr: errors.New("closed")}, Hub: hub}
-		for _, ctx := range []context.Context{context.Background(), durable()} {
-			if err := p.SendCode(ctx, msg); err == nil {
+		for _, call := range []*camsd.Call{nil, {}} {
+			if err := p.SendCode(context.Background(), call, msg); err == nil {
 				t.Error("SendCode = nil, want the outbox error")
 			}
 		}
@@ -175,7 +175,7 @@ func TestProvider_SendCode_hub(t *testing.T) {
 		}
 	})
 
-	t.Run("without a Durability, at once", func(t *testing.T) {
+	t.Run("without a Call, at once", func(t *testing.T) {
 		hub := &sim.Hub{}
 		s := hub.Subscribe()
 		defer s.Cancel()
@@ -184,9 +184,4 @@ func TestProvider_SendCode_hub(t *testing.T) {
 			t.Errorf("received (-want +got):\n%s", diff)
 		}
 	})
-}
-
-func durable() context.Context {
-	ctx, _ := camsd.WithDurability(context.Background())
-	return ctx
 }

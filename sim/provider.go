@@ -30,10 +30,11 @@ type Provider struct {
 	Hub *Hub
 }
 
-// SendCode renders m's text and records it in the outbox. The code counts as delivered once
-// the outbox has stored it durably; an outbox error means it was not, and is returned wrapped.
-// The Hub hears of the message after it is durable, and not at all if it never becomes so.
-func (p *Provider) SendCode(ctx context.Context, m camsd.CodeMessage) error {
+// SendCode renders m's text and records it in the outbox for call. The code counts as
+// delivered once the outbox has stored it durably; an outbox error means it was not, and is
+// returned wrapped. The Hub hears of the message after it is durable, and not at all if it
+// never becomes so.
+func (p *Provider) SendCode(ctx context.Context, call *camsd.Call, m camsd.CodeMessage) error {
 	msg := camsd.Message{
 		PhoneNumber: m.PhoneNumber,
 		Method:      m.Method,
@@ -42,35 +43,34 @@ func (p *Provider) SendCode(ctx context.Context, m camsd.CodeMessage) error {
 		Text:        Text(m.Locale, m.Method, m.Code),
 		CreatedAt:   p.now().UTC(),
 	}
-	if d := camsd.DurabilityFrom(ctx); d != nil && p.Hub != nil {
-		return p.captureDeferred(ctx, d, msg)
+	if call != nil && p.Hub != nil {
+		return p.captureDeferred(ctx, call, msg)
 	}
-	if err := p.Outbox.AddMessage(ctx, msg, p.keep()); err != nil {
+	if err := p.Outbox.AddMessage(ctx, call, msg, p.keep()); err != nil {
 		return fmt.Errorf("sim: capture code message: %w", err)
 	}
-	// Without a Durability in ctx, AddMessage returned after the commit. (With one and no
-	// Hub, there is nobody to tell.)
+	// Without a call, AddMessage returned after the commit. (With one and no Hub, there is
+	// nobody to tell.)
 	p.Hub.publish(msg)
 	return nil
 }
 
-// captureDeferred records msg for a request whose writes share commits through d: the outbox
-// may return before msg is committed and leave the wait to d. The outbox gets a Durability of
-// its own instead, whose wait joins d's with the publication behind it, so the request
-// still waits once for all its commits, and the Hub hears of msg only after it committed.
-func (p *Provider) captureDeferred(ctx context.Context, d *camsd.Durability, msg camsd.Message) error {
-	actx, added := camsd.WithDurability(ctx)
-	if err := p.Outbox.AddMessage(actx, msg, p.keep()); err != nil {
+// captureDeferred records msg for a call whose writes share commits: the outbox may return
+// before msg is committed and leave the wait to the call. The outbox gets a Call of its own
+// instead, whose wait joins call's with the publication behind it, so the request still
+// waits once for all its commits, and the Hub hears of msg only after it committed.
+func (p *Provider) captureDeferred(ctx context.Context, call *camsd.Call, msg camsd.Message) error {
+	added := &camsd.Call{}
+	if err := p.Outbox.AddMessage(ctx, added, msg, p.keep()); err != nil {
 		return fmt.Errorf("sim: capture code message: %w", err)
 	}
-	d.Defer(func() error {
+	return call.Defer(func() error {
 		if err := added.Wait(); err != nil {
 			return err
 		}
 		p.Hub.publish(msg)
 		return nil
 	})
-	return nil
 }
 
 func (p *Provider) keep() int {

@@ -20,7 +20,7 @@ func TestProvider_SendCode(t *testing.T) {
 	t.Run("captures the rendered message", func(t *testing.T) {
 		o := &fakeOutbox{}
 		p := &sim.Provider{Outbox: o, Now: now}
-		if err := p.SendCode(context.Background(), msg); err != nil {
+		if err := p.SendCode(context.Background(), nil, msg); err != nil {
 			t.Fatal(err)
 		}
 		want := []camsd.Message{{
@@ -49,7 +49,7 @@ func TestProvider_SendCode(t *testing.T) {
 		} {
 			o := &fakeOutbox{}
 			p := &sim.Provider{Outbox: o, Keep: tc.keep, Now: now}
-			if err := p.SendCode(context.Background(), msg); err != nil {
+			if err := p.SendCode(context.Background(), nil, msg); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff([]int{tc.want}, o.keeps); diff != "" {
@@ -64,7 +64,7 @@ func TestProvider_SendCode(t *testing.T) {
 	t.Run("an outbox error is returned", func(t *testing.T) {
 		boom := errors.New("disk full")
 		p := &sim.Provider{Outbox: &fakeOutbox{addErr: boom}, Now: now}
-		if err := p.SendCode(context.Background(), msg); !errors.Is(err, boom) {
+		if err := p.SendCode(context.Background(), nil, msg); !errors.Is(err, boom) {
 			t.Errorf("SendCode = %v, want it to wrap %v", err, boom)
 		}
 	})
@@ -72,7 +72,7 @@ func TestProvider_SendCode(t *testing.T) {
 	t.Run("the real clock by default", func(t *testing.T) {
 		o := &fakeOutbox{}
 		before := time.Now()
-		if err := (&sim.Provider{Outbox: o}).SendCode(context.Background(), msg); err != nil {
+		if err := (&sim.Provider{Outbox: o}).SendCode(context.Background(), nil, msg); err != nil {
 			t.Fatal(err)
 		}
 		if got := o.msgs[0].CreatedAt; got.Before(before.Add(-time.Second)) || got.After(time.Now()) {

@@ -29,7 +29,7 @@ func benchSaveCode(b *testing.B, maxBatch, callers int) {
 	save := func() error {
 		i := seq.Add(1)
 		c := storetest.Code(sp.CustSpaceID, number(int(i%numbers)), fmt.Sprint(i), storetest.T0.Add(time.Duration(i)))
-		return db.SaveCode(b.Context(), c, notSentAfter)
+		return db.SaveCode(b.Context(), nil, c, notSentAfter)
 	}
 
 	commits, writes := db.w.commits.Load(), db.w.writes.Load()
@@ -88,7 +88,7 @@ func BenchmarkUse(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			nonce := fmt.Sprint(seq.Add(1))
-			if err := db.Use(b.Context(), storetest.AcmeKey, nonce, expires); err != nil {
+			if err := db.Use(b.Context(), nil, storetest.AcmeKey, nonce, expires); err != nil {
 				b.Error(err)
 				return
 			}
@@ -130,22 +130,22 @@ func benchRequestWrites(b *testing.B, durable bool) {
 	request := func() error {
 		i := seq.Add(1)
 		ctx := b.Context()
-		var d *camsd.Durability
+		var d *camsd.Call
 		if durable {
-			ctx, d = camsd.WithDurability(ctx)
+			d = &camsd.Call{}
 		}
-		if err := db.Use(ctx, storetest.AcmeKey, fmt.Sprint(i), expires); err != nil {
+		if err := db.Use(ctx, d, storetest.AcmeKey, fmt.Sprint(i), expires); err != nil {
 			return err
 		}
 		c := storetest.Code(sp.CustSpaceID, number(int(i%numbers)), fmt.Sprint(i), storetest.T0.Add(time.Duration(i)))
-		if err := db.SaveCode(ctx, c, storetest.T0.Add(1000*time.Hour)); err != nil {
+		if err := db.SaveCode(ctx, d, c, storetest.T0.Add(1000*time.Hour)); err != nil {
 			return err
 		}
 		m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: "sms", Locale: "en_US", Code: c.Code, Text: "code", CreatedAt: c.SentAt}
-		if err := db.AddMessage(ctx, m, 1000); err != nil {
+		if err := db.AddMessage(ctx, d, m, 1000); err != nil {
 			return err
 		}
-		if err := db.SetCodeStatus(ctx, c.CustSpaceID, c.PhoneNumber, c.SentAt, camsd.DeliverySent); err != nil {
+		if err := db.SetCodeStatus(ctx, d, c.CustSpaceID, c.PhoneNumber, c.SentAt, camsd.DeliverySent); err != nil {
 			return err
 		}
 		return d.Wait()

@@ -41,10 +41,10 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // sent). The check is made in memory when the gate knows
 // the number (codegate.go), else by the writer in SQL; either way in the order the writes are
 // queued, which is what makes the compare-and-set exact. Returns ErrNotFound when the number
-// does not exist. With a camsd.Durability in ctx it returns once the outcome is decided,
+// does not exist. With a camsd.Call it returns once the outcome is decided,
 // before the commit (see durability.go). A code that the gate lets through goes to the
 // writer's journal (journal.go).
-func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter time.Time) error {
+func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
 	k := codeKey{c.CustSpaceID, c.PhoneNumber}
 	limit, sent := toNanos(notSentAfter), toNanos(c.SentAt)
 	counts := c.Status != camsd.DeliveryFailed
@@ -61,7 +61,7 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 		return err
 	}
 	g := &db.codes
-	d := camsd.DurabilityFrom(ctx)
+	d := call
 
 	g.mu.Lock()
 	if e := g.entry(k); e.known && e.slow == 0 {
@@ -153,9 +153,9 @@ func (db *DB) SaveCode(ctx context.Context, c camsd.VerifyCode, notSentAfter tim
 }
 
 // SetCodeStatus sets the status of the code of the number sent at sentAt (of the last one
-// recorded, should two share sentAt). Returns ErrNotFound: with a camsd.Durability in ctx,
+// recorded, should two share sentAt). Returns ErrNotFound: with a camsd.Call,
 // from its Wait (see durability.go).
-func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
+func (db *DB) SetCodeStatus(ctx context.Context, call *camsd.Call, custSpaceID, number string, sentAt time.Time, s camsd.DeliveryStatus) error {
 	if s == camsd.DeliveryFailed {
 		// The newest code that did not fail may now be an older one. (A code is set to
 		// sent only after it was recorded pending, which changes nothing for the gate.)
@@ -164,7 +164,7 @@ func (db *DB) SetCodeStatus(ctx context.Context, custSpaceID, number string, sen
 	// Single: at most one UPDATE; when it matched nothing there is nothing to undo.
 	// journalSafe: a code still in the journal gets its status there, and one that is not is
 	// in verify_codes.
-	return db.write(ctx, "set code status", &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
+	return db.write(ctx, call, "set code status", &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
 		if tx.w.jr.setStatus(custSpaceID, number, toNanos(sentAt), string(s)) {
 			return nil
 		}

@@ -23,7 +23,7 @@ func TestCodeGate_exact(t *testing.T) {
 	numbers := []string{storetest.Number1, storetest.Number2}
 	// Teach the gate both numbers (the slow path), so that what follows takes the fast one.
 	for _, n := range numbers {
-		if err := db.SaveCode(ctx, storetest.Code(storetest.AcmeSpace, n, "000000", time.Unix(0, 1)), time.Unix(0, 0)); err != nil {
+		if err := db.SaveCode(ctx, nil, storetest.Code(storetest.AcmeSpace, n, "000000", time.Unix(0, 1)), time.Unix(0, 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,10 +47,10 @@ func TestCodeGate_exact(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(w), 1))
 			for i := range 200 {
 				n := numbers[r.IntN(len(numbers))]
-				ctx, d := camsd.WithDurability(ctx)
+				d := &camsd.Call{}
 				at := tick()
 				c := storetest.Code(storetest.AcmeSpace, n, fmt.Sprintf("%02d%04d", w, i), time.Unix(0, at))
-				err := db.SaveCode(ctx, c, time.Unix(0, at-interval))
+				err := db.SaveCode(ctx, d, c, time.Unix(0, at-interval))
 				switch {
 				case errors.Is(err, camsd.ErrConflict):
 					mu.Lock()
@@ -59,7 +59,7 @@ func TestCodeGate_exact(t *testing.T) {
 				case err != nil:
 					t.Errorf("SaveCode: %v", err)
 				case r.IntN(3) == 0: // the send failed
-					if err := db.SetCodeStatus(ctx, storetest.AcmeSpace, n, c.SentAt, camsd.DeliveryFailed); err != nil {
+					if err := db.SetCodeStatus(ctx, d, storetest.AcmeSpace, n, c.SentAt, camsd.DeliveryFailed); err != nil {
 						t.Errorf("SetCodeStatus: %v", err)
 					}
 				}
@@ -113,8 +113,8 @@ func TestCodeGate_brokenTransaction(t *testing.T) {
 	queued(t, db.w, 1)
 	saved := make(chan error, 1)
 	go func() {
-		cctx, d := camsd.WithDurability(ctx)
-		err := db.SaveCode(cctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, "111111", storetest.T0), storetest.T0.Add(-time.Minute))
+		cctx, d := ctx, &camsd.Call{}
+		err := db.SaveCode(cctx, d, storetest.Code(storetest.AcmeSpace, storetest.Number1, "111111", storetest.T0), storetest.T0.Add(-time.Minute))
 		saved <- errors.Join(err, d.Wait())
 	}()
 	queued(t, db.w, 2)
@@ -134,10 +134,10 @@ func TestCodeGate_brokenTransaction(t *testing.T) {
 		t.Fatalf("gate entry after the broken transaction: %+v; want no slow path pending, nothing known", e)
 	}
 	// The number is learned again, and then decided in memory.
-	if err := db.SaveCode(ctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, "222222", storetest.T0), storetest.T0.Add(-time.Minute)); err != nil {
+	if err := db.SaveCode(ctx, nil, storetest.Code(storetest.AcmeSpace, storetest.Number1, "222222", storetest.T0), storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveCode(ctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, "333333", storetest.T0.Add(time.Second)), storetest.T0.Add(time.Second-time.Minute)); !errors.Is(err, camsd.ErrConflict) {
+	if err := db.SaveCode(ctx, nil, storetest.Code(storetest.AcmeSpace, storetest.Number1, "333333", storetest.T0.Add(time.Second)), storetest.T0.Add(time.Second-time.Minute)); !errors.Is(err, camsd.ErrConflict) {
 		t.Errorf("SaveCode within the interval = %v; want ErrConflict", err)
 	}
 	db.codes.mu.Lock()
@@ -181,7 +181,7 @@ func TestSaveCode_conflictSaysWhen(t *testing.T) {
 	db := openSeeded(t)
 	ctx := t.Context()
 	first := storetest.Code(storetest.AcmeSpace, storetest.Number1, "111111", storetest.T0)
-	if err := db.SaveCode(ctx, first, storetest.T0.Add(-time.Minute)); err != nil {
+	if err := db.SaveCode(ctx, nil, first, storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"in memory", "in SQL"} {
@@ -189,7 +189,7 @@ func TestSaveCode_conflictSaysWhen(t *testing.T) {
 			db.codes.forget(codeKey{storetest.AcmeSpace, storetest.Number1})
 		}
 		at := storetest.T0.Add(10 * time.Second)
-		err := db.SaveCode(ctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, "222222", at), at.Add(-time.Minute))
+		err := db.SaveCode(ctx, nil, storetest.Code(storetest.AcmeSpace, storetest.Number1, "222222", at), at.Add(-time.Minute))
 		var cc *camsd.CodeConflict
 		if !errors.As(err, &cc) || !errors.Is(err, camsd.ErrConflict) || !cc.Newest.Equal(first.SentAt) {
 			t.Errorf("%s: SaveCode = %#v; want a CodeConflict with the first code's time", path, err)

@@ -230,19 +230,19 @@ func TestCrashChild(t *testing.T) {
 
 // crashSave saves c, durably when it returns.
 func crashSave(ctx context.Context, db *DB, c camsd.VerifyCode) error {
-	return db.SaveCode(ctx, c, c.SentAt.Add(24*time.Hour))
+	return db.SaveCode(ctx, nil, c, c.SentAt.Add(24*time.Hour))
 }
 
 // crashRequest makes the writes of one GetMigrationVerifyCode call for c under one
 // Durability, and returns once they are durable. The nonce is the code.
 func crashRequest(ctx context.Context, db *DB, c camsd.VerifyCode) error {
-	ctx, d := camsd.WithDurability(ctx)
+	d := &camsd.Call{}
 	m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: c.Method, Locale: c.Locale, Code: c.Code, Text: c.Code, CreatedAt: c.SentAt}
 	err := errors.Join(
-		db.Use(ctx, crashKey, c.Code, c.SentAt.Add(time.Hour)),
-		db.SaveCode(ctx, c, c.SentAt.Add(24*time.Hour)),
-		db.AddMessage(ctx, m, 100),
-		db.SetCodeStatus(ctx, c.CustSpaceID, c.PhoneNumber, c.SentAt, camsd.DeliverySent),
+		db.Use(ctx, d, crashKey, c.Code, c.SentAt.Add(time.Hour)),
+		db.SaveCode(ctx, d, c, c.SentAt.Add(24*time.Hour)),
+		db.AddMessage(ctx, d, m, 100),
+		db.SetCodeStatus(ctx, d, c.CustSpaceID, c.PhoneNumber, c.SentAt, camsd.DeliverySent),
 	)
 	return errors.Join(err, d.Wait())
 }

@@ -176,13 +176,13 @@ func TestJournal_appliedWhenFull(t *testing.T) {
 	const keep = 3
 	for i := range 20 {
 		sent := storetest.T0.Add(time.Duration(i) * time.Minute)
-		cctx, d := camsd.WithDurability(ctx)
+		cctx, d := ctx, &camsd.Call{}
 		c := storetest.Code(storetest.AcmeSpace, storetest.Number1, "00000"+string(rune('a'+i)), sent)
 		m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: c.Method, Locale: c.Locale, Code: c.Code, Text: c.Code, CreatedAt: sent}
 		err := errors.Join(
-			db.SaveCode(cctx, c, sent.Add(-time.Second)),
-			db.AddMessage(cctx, m, keep),
-			db.SetCodeStatus(cctx, c.CustSpaceID, c.PhoneNumber, sent, camsd.DeliverySent),
+			db.SaveCode(cctx, d, c, sent.Add(-time.Second)),
+			db.AddMessage(cctx, d, m, keep),
+			db.SetCodeStatus(cctx, d, c.CustSpaceID, c.PhoneNumber, sent, camsd.DeliverySent),
 			d.Wait())
 		if err != nil {
 			t.Fatal(err)
@@ -221,7 +221,7 @@ func TestJournal_statusOfAppliedCode(t *testing.T) {
 	db := openSeeded(t)
 	ctx := t.Context()
 	c := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
-	if err := db.SaveCode(ctx, c, storetest.T0.Add(-time.Minute)); err != nil {
+	if err := db.SaveCode(ctx, nil, c, storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.settle(ctx); err != nil { // the code is in verify_codes
@@ -261,8 +261,8 @@ func TestJournal_failedApplication(t *testing.T) {
 		t.Fatal(err)
 	}
 	save := func(code string, at time.Time) error {
-		cctx, d := camsd.WithDurability(ctx)
-		return errors.Join(db.SaveCode(cctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, code, at), at.Add(-time.Second)), d.Wait())
+		cctx, d := ctx, &camsd.Call{}
+		return errors.Join(db.SaveCode(cctx, d, storetest.Code(storetest.AcmeSpace, storetest.Number1, code, at), at.Add(-time.Second)), d.Wait())
 	}
 	var acked []string
 	var failed error

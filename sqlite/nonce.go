@@ -4,17 +4,19 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/camsd/camsd"
 )
 
-// Use records nonce for the AccessKey until expires, durably (with a camsd.Durability in ctx:
-// once its Wait returns). Returns ErrNonceUsed if it is recorded and not yet expired, and
+// Use records nonce for the AccessKey until expires, durably (with a camsd.Call: once its Wait
+// returns). Returns ErrNonceUsed if it is recorded and not yet expired, and
 // ErrNonceStoreFull if the key holds MaxNonces live nonces.
 //
 // The in-memory index decides (exactly one of concurrent Uses of a nonce wins there), then the
 // nonce goes to the writer's journal, and from there, with the other nonces applied with it,
 // to one row of nonce_log (journal.go), so that a restart still refuses it. If that write
 // fails, the nonce is not used: the index forgets it and the client may retry.
-func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.Time) error {
+func (db *DB) Use(ctx context.Context, call *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
 	now, exp := db.now().UnixNano(), toNanos(expires)
 	if err := db.nonces.reserve(accessKeyID, nonce, exp, now); err != nil {
 		return err
@@ -24,7 +26,7 @@ func (db *DB) Use(ctx context.Context, accessKeyID, nonce string, expires time.T
 		tx.w.jr.add(jentry{kind: jNonce, accessKeyID: accessKeyID, code: nonce, expiresAt: exp})
 		return nil
 	}}
-	return db.write(ctx, "use nonce", o, func() { db.nonces.unreserve(accessKeyID, nonce, exp) })
+	return db.write(ctx, call, "use nonce", o, func() { db.nonces.unreserve(accessKeyID, nonce, exp) })
 }
 
 // loadNonces drops the rows whose nonces have all expired and fills the index with the live

@@ -92,7 +92,7 @@ func TestNonceLog_migratesNonces(t *testing.T) {
 
 	db := openAt(t, path, nil)
 	for nonce, want := range map[string]error{"live": camsd.ErrNonceUsed, "odd nonce\n\xff": camsd.ErrNonceUsed, "expired": nil} {
-		if err := db.Use(t.Context(), "AK", nonce, live); !errors.Is(err, want) {
+		if err := db.Use(t.Context(), nil, "AK", nonce, live); !errors.Is(err, want) {
 			t.Errorf("Use(%q) after the upgrade = %v; want %v", nonce, err, want)
 		}
 	}

@@ -14,11 +14,11 @@ const firstNumberID = 100_000_000_000_000
 
 // ChangeNumber reads the number's state, runs change on it and writes back what change
 // changed, in one op of the writer: changes of any number are serial, which is what makes
-// each one atomic. With a camsd.Durability in ctx it returns once the outcome is decided,
+// each one atomic. With a camsd.Call it returns once the outcome is decided,
 // before the commit (see durability.go). When it writes a number's records it invalidates the
 // tenant cache, which holds numbers; a change that only counts a try or adds audit records
 // leaves the cache alone.
-func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
+func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
 	var ruleErr error
 	o := &op{}
 	o.fn = func(tx *wtx) error {
@@ -35,7 +35,7 @@ func (db *DB) ChangeNumber(ctx context.Context, custSpaceID, number string, sinc
 		o.touchesTenants = records
 		return err
 	}
-	err := db.decide(ctx, "change number", o)
+	err := db.decide(ctx, call, "change number", o)
 	if ruleErr != nil {
 		return ruleErr
 	}

@@ -7,17 +7,17 @@ import (
 )
 
 // AddMessage records m and, when keep > 0, deletes all but the newest keep messages. With a
-// camsd.Durability in ctx it returns once the write is queued. The message goes to the
+// camsd.Call it returns once the write is queued. The message goes to the
 // writer's journal, and to the messages table with the journal's next application (see
 // journal.go), which inserts only the messages that the outbox keeps.
-func (db *DB) AddMessage(ctx context.Context, m camsd.Message, keep int) error {
+func (db *DB) AddMessage(ctx context.Context, call *camsd.Call, m camsd.Message, keep int) error {
 	// Single: no statement; journalSafe: it only journals.
 	o := &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
 		tx.w.jr.add(jentry{kind: jMessage, number: m.PhoneNumber, method: m.Method, locale: m.Locale,
 			code: m.Code, text: m.Text, at: toNanos(m.CreatedAt), keep: int64(max(keep, 0))})
 		return nil
 	}}
-	return db.write(ctx, "add message", o, nil)
+	return db.write(ctx, call, "add message", o, nil)
 }
 
 // Messages returns captured messages newest first, to phoneNumber only when it is not empty,

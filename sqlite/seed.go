@@ -13,7 +13,7 @@ import (
 // it leaves existing spaces' owner and name, numbers (status and id) and all
 // codes as they are, because those change through the API and the seed must not undo that.
 // Nothing that the seed no longer names is deleted. Validating the seed is the parser's job.
-// It returns once committed, Durability or not.
+// It returns once committed.
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	err := db.w.do(ctx, &op{touchesTenants: true, fn: func(tx *wtx) error {
 		for i := range s.Accounts {

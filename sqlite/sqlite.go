@@ -6,7 +6,7 @@
 // scratch image, which is most of what "self-hosted" asks of it.
 //
 // Every write is on stable storage before the method returns, or, when the context carries a
-// camsd.Durability, before its Wait returns (see durability.go), so a crash never loses what
+// camsd.Call, before its Wait returns (see durability.go), so a crash never loses what
 // was acknowledged. To keep that affordable, writes go through one writer goroutine that makes
 // many callers' writes in one group (group commit, see writer.go). Nonces, codes, their
 // delivery status and captured messages go to a journal: one record per group appended to a
@@ -170,7 +170,7 @@ func (db *DB) Open() (err error) {
 }
 
 // Close waits until every write queued before it is committed (a write queued under a
-// Durability is always made), then closes the database. Writes made after Close get ErrClosed.
+// Call is always made), then closes the database. Writes made after Close get ErrClosed.
 func (db *DB) Close() error {
 	db.closeMu.Lock()
 	defer db.closeMu.Unlock()

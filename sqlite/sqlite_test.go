@@ -174,21 +174,21 @@ func TestDB_Reopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
-	if err := db.SaveCode(ctx, code, storetest.T0.Add(-time.Minute)); err != nil {
+	if err := db.SaveCode(ctx, nil, code, storetest.T0.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetCodeStatus(ctx, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent); err != nil {
+	if err := db.SetCodeStatus(ctx, nil, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent); err != nil {
 		t.Fatal(err)
 	}
 	code.Status = camsd.DeliverySent
-	if err := db.Use(ctx, storetest.AcmeKey, "long", storetest.T0.Add(time.Hour)); err != nil {
+	if err := db.Use(ctx, nil, storetest.AcmeKey, "long", storetest.T0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Use(ctx, storetest.AcmeKey, "short", storetest.T0.Add(time.Minute)); err != nil {
+	if err := db.Use(ctx, nil, storetest.AcmeKey, "short", storetest.T0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	msg := camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: "123456", Text: "code 123456", CreatedAt: storetest.T0}
-	if err := db.AddMessage(ctx, msg, 10); err != nil {
+	if err := db.AddMessage(ctx, nil, msg, 10); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -207,10 +207,10 @@ func TestDB_Reopen(t *testing.T) {
 	if got, err := db.LastCode(ctx, code.CustSpaceID, code.PhoneNumber); err != nil || !cmp.Equal(&code, got) {
 		t.Errorf("LastCode = %+v, %v after reopen; want %+v", got, err, code)
 	}
-	if err := db.Use(ctx, storetest.AcmeKey, "long", storetest.T0.Add(time.Hour)); !errors.Is(err, camsd.ErrNonceUsed) {
+	if err := db.Use(ctx, nil, storetest.AcmeKey, "long", storetest.T0.Add(time.Hour)); !errors.Is(err, camsd.ErrNonceUsed) {
 		t.Errorf("Use(live nonce) after reopen = %v; want ErrNonceUsed", err)
 	}
-	if err := db.Use(ctx, storetest.AcmeKey, "short", storetest.T0.Add(time.Hour)); err != nil {
+	if err := db.Use(ctx, nil, storetest.AcmeKey, "short", storetest.T0.Add(time.Hour)); err != nil {
 		t.Errorf("Use(expired nonce) after reopen = %v; want nil", err)
 	}
 	if got, err := db.Messages(ctx, "", 0); err != nil || !cmp.Equal([]camsd.Message{msg}, got) {
@@ -226,7 +226,7 @@ func TestDB_Use_prunes(t *testing.T) {
 	db := openTemp(t, func(db *DB) { db.Now = func() time.Time { return time.Unix(0, now.Load()) } })
 	use := func(nonce string, expires time.Time) {
 		t.Helper()
-		if err := db.Use(t.Context(), "AK", nonce, expires); err != nil {
+		if err := db.Use(t.Context(), nil, "AK", nonce, expires); err != nil {
 			t.Fatalf("Use(%s): %v", nonce, err)
 		}
 	}
@@ -283,7 +283,7 @@ func storedNonceEntries(t *testing.T, db *DB) []nonceEntry {
 func TestDB_Use_afterClose(t *testing.T) {
 	db := openTemp(t, nil)
 	db.Close()
-	if err := db.Use(context.Background(), "AK", "n", time.Now().Add(time.Minute)); !errors.Is(err, ErrClosed) {
+	if err := db.Use(context.Background(), nil, "AK", "n", time.Now().Add(time.Minute)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Use after Close = %v; want ErrClosed", err)
 	}
 	if n := db.nonces.len(); n != 0 {
@@ -300,15 +300,15 @@ func TestDB_Durability(t *testing.T) {
 		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
 			t.Fatal(err)
 		}
-		ctx, d := camsd.WithDurability(t.Context())
+		ctx, d := t.Context(), &camsd.Call{}
 		expires := time.Now().Add(time.Hour)
 		code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "123456", storetest.T0)
 		msg := camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: "123456", Text: "code 123456", CreatedAt: storetest.T0}
 		for _, err := range []error{
-			db.Use(ctx, storetest.AcmeKey, "n1", expires),
-			db.SaveCode(ctx, code, storetest.T0.Add(-time.Minute)),
-			db.AddMessage(ctx, msg, 10),
-			db.SetCodeStatus(ctx, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent),
+			db.Use(ctx, d, storetest.AcmeKey, "n1", expires),
+			db.SaveCode(ctx, d, code, storetest.T0.Add(-time.Minute)),
+			db.AddMessage(ctx, d, msg, 10),
+			db.SetCodeStatus(ctx, d, code.CustSpaceID, code.PhoneNumber, code.SentAt, camsd.DeliverySent),
 		} {
 			if err != nil {
 				t.Fatal(err)
@@ -322,7 +322,7 @@ func TestDB_Durability(t *testing.T) {
 		}
 
 		db = openAt(t, path, nil)
-		if err := db.Use(t.Context(), storetest.AcmeKey, "n1", expires); !errors.Is(err, camsd.ErrNonceUsed) {
+		if err := db.Use(t.Context(), nil, storetest.AcmeKey, "n1", expires); !errors.Is(err, camsd.ErrNonceUsed) {
 			t.Errorf("Use(n1) after reopen = %v; want ErrNonceUsed", err)
 		}
 		code.Status = camsd.DeliverySent
@@ -336,9 +336,9 @@ func TestDB_Durability(t *testing.T) {
 	t.Run("a nonce whose commit fails is not used", func(t *testing.T) {
 		db := openTemp(t, nil)
 		release := holdErr(db.w)
-		ctx, d := camsd.WithDurability(t.Context())
+		ctx, d := t.Context(), &camsd.Call{}
 		expires := time.Now().Add(time.Hour)
-		if err := db.Use(ctx, "AK", "n", expires); err != nil {
+		if err := db.Use(ctx, d, "AK", "n", expires); err != nil {
 			t.Fatalf("Use = %v; want nil, decided in memory", err)
 		}
 		if err := db.w.enqueue(t.Context(), breaker(true)); err != nil { // same transaction, after the nonce
@@ -353,7 +353,7 @@ func TestDB_Durability(t *testing.T) {
 		if n := db.nonces.len(); n != 0 {
 			t.Errorf("%d nonces in memory after the failed commit; want 0", n)
 		}
-		if err := db.Use(t.Context(), "AK", "n", expires); err != nil {
+		if err := db.Use(t.Context(), nil, "AK", "n", expires); err != nil {
 			t.Errorf("Use again = %v; want nil: the nonce was never recorded", err)
 		}
 	})
@@ -387,7 +387,7 @@ func TestDB_tenantCache(t *testing.T) {
 			t.Errorf("%d entries after 3 reads and a miss; want 3 (not found is not kept)", n)
 		}
 		code := storetest.Code(storetest.AcmeSpace, storetest.Number1, "1", storetest.T0)
-		if err := db.SaveCode(t.Context(), code, storetest.T0); err != nil {
+		if err := db.SaveCode(t.Context(), nil, code, storetest.T0); err != nil {
 			t.Fatal(err)
 		}
 		if n := db.tenants.len(); n != 3 {

@@ -67,9 +67,9 @@ const (
 )
 
 // calls counts the calls whose ops are in ops, up to limit; an op made outside a call
-// (without a Durability) is a call of its own.
+// (without a Call) is a call of its own.
 func calls(ops []*op, limit int) int {
-	var seen []*camsd.Durability
+	var seen []*camsd.Call
 	n := 0
 	for _, o := range ops {
 		if o.call == nil {

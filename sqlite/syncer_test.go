@@ -47,9 +47,9 @@ func TestSyncer_acknowledgesOnlyAfterSync(t *testing.T) {
 	}
 	t.Cleanup(release)       // before Close, which waits for the held sync, even if the test fails
 	before := h.calls.Load() // Open's own writes were synced
-	add := func(phone string) *camsd.Durability {
-		ctx, d := camsd.WithDurability(t.Context())
-		if err := db.AddMessage(ctx, camsd.Message{PhoneNumber: phone, CreatedAt: time.Now()}, 0); err != nil {
+	add := func(phone string) *camsd.Call {
+		ctx, d := t.Context(), &camsd.Call{}
+		if err := db.AddMessage(ctx, d, camsd.Message{PhoneNumber: phone, CreatedAt: time.Now()}, 0); err != nil {
 			t.Fatalf("AddMessage(%s): %v", phone, err)
 		}
 		return d
@@ -60,7 +60,7 @@ func TestSyncer_acknowledgesOnlyAfterSync(t *testing.T) {
 
 	// While that sync is held, more writes are made behind it.
 	const n = 16
-	var ds []*camsd.Durability
+	var ds []*camsd.Call
 	for i := range n {
 		ds = append(ds, add(strconv.Itoa(i)))
 	}
@@ -115,15 +115,15 @@ func TestSyncer_failedSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	if err := db.Use(ctx, "AK", "before", time.Now().Add(time.Hour)); err != nil {
+	if err := db.Use(ctx, nil, "AK", "before", time.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("Use before the failure: %v", err)
 	}
 	fail.Store(true)
-	if err := db.Use(ctx, "AK", "during", time.Now().Add(time.Hour)); !errors.Is(err, errDisk) {
+	if err := db.Use(ctx, nil, "AK", "during", time.Now().Add(time.Hour)); !errors.Is(err, errDisk) {
 		t.Errorf("Use whose sync failed = %v; want the sync's error", err)
 	}
 	fail.Store(false)
-	if err := db.Use(ctx, "AK", "after", time.Now().Add(time.Hour)); !errors.Is(err, errDisk) {
+	if err := db.Use(ctx, nil, "AK", "after", time.Now().Add(time.Hour)); !errors.Is(err, errDisk) {
 		t.Errorf("Use after a failed sync = %v; want the sync's error (no write is taken)", err)
 	}
 	if err := db.Ping(ctx); err == nil {
@@ -169,10 +169,10 @@ func TestSyncer_commitDelay(t *testing.T) {
 		defer mu.Unlock()
 		return slices.Clone(slept)
 	}
-	call := func(phone string) *camsd.Durability {
-		ctx, d := camsd.WithDurability(t.Context())
+	call := func(phone string) *camsd.Call {
+		ctx, d := t.Context(), &camsd.Call{}
 		for range 4 { // the writes of one call share its fsyncs
-			if err := db.AddMessage(ctx, camsd.Message{PhoneNumber: phone, CreatedAt: time.Now()}, 0); err != nil {
+			if err := db.AddMessage(ctx, d, camsd.Message{PhoneNumber: phone, CreatedAt: time.Now()}, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -203,7 +203,7 @@ func TestSyncer_commitDelay(t *testing.T) {
 		return len(db.w.queue) == 0
 	})
 	release()
-	for _, d := range []*camsd.Durability{first, a, b} {
+	for _, d := range []*camsd.Call{first, a, b} {
 		if err := d.Wait(); err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,7 @@ import (
 //
 // Writes wait in a queue, in the order they were made, whoever made them: a caller's
 // earlier write is never committed after its later one. Queuing never waits for the writer,
-// so a caller can queue a write while a commit is syncing and go on (see camsd.Durability).
+// so a caller can queue a write while a commit is syncing and go on (see camsd.Call).
 // A write is "taken" when the writer moves it from the queue into a batch. Until then a
 // caller that waits for it can still give up on its context and be sure nothing is written;
 // after that the write completes, whatever the caller's context does.
@@ -103,9 +103,9 @@ type op struct {
 
 	taken, canceled bool // guarded by writer.mu
 
-	// call is the Durability of the call that made the op, if any: the ops of one call share
-	// it, so that the syncer can tell how many calls an fsync served.
-	call *camsd.Durability
+	// call is the call that made the op, if any: the ops of one call share it, so that the
+	// syncer can tell how many calls an fsync served.
+	call *camsd.Call
 
 	outcome, err error
 	// executed is nil unless the op's maker waits for it (execute): most ops are only
@@ -201,7 +201,6 @@ func (w *writer) enqueue(ctx context.Context, o *op) error {
 		return err
 	}
 	o.committed = make(chan struct{}) // executed is the caller's to make, if it waits for it
-	o.call = camsd.DurabilityFrom(ctx)
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()

@@ -313,11 +313,10 @@ func TestWriter_contextEndsBeforeTaken(t *testing.T) {
 		write func(ctx context.Context, db *DB) error
 	}{
 		{"waiting for the commit", func(ctx context.Context, db *DB) error {
-			return db.AddMessage(ctx, camsd.Message{PhoneNumber: "x"}, 0)
+			return db.AddMessage(ctx, nil, camsd.Message{PhoneNumber: "x"}, 0)
 		}},
 		{"waiting for the outcome", func(ctx context.Context, db *DB) error {
-			ctx, _ = camsd.WithDurability(ctx)
-			return db.SaveCode(ctx, storetest.Code(storetest.AcmeSpace, storetest.Number1, "1", storetest.T0), storetest.T0)
+			return db.SaveCode(ctx, &camsd.Call{}, storetest.Code(storetest.AcmeSpace, storetest.Number1, "1", storetest.T0), storetest.T0)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -352,8 +351,8 @@ func TestWriter_queuedWriteCompletes(t *testing.T) {
 	db := openTemp(t, nil)
 	release := hold(t, db.w)
 	ctx, cancel := context.WithCancel(t.Context())
-	ctx, d := camsd.WithDurability(ctx)
-	if err := db.AddMessage(ctx, camsd.Message{PhoneNumber: "x"}, 0); err != nil {
+	d := &camsd.Call{}
+	if err := db.AddMessage(ctx, d, camsd.Message{PhoneNumber: "x"}, 0); err != nil {
 		t.Fatalf("AddMessage = %v", err)
 	}
 	cancel()
@@ -389,11 +388,11 @@ func TestWriter_closed(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.AddMessage(t.Context(), camsd.Message{}, 0); !errors.Is(err, ErrClosed) {
+		if err := db.AddMessage(t.Context(), nil, camsd.Message{}, 0); !errors.Is(err, ErrClosed) {
 			t.Errorf("AddMessage after Close = %v; want ErrClosed", err)
 		}
-		ctx, d := camsd.WithDurability(t.Context())
-		if err := db.AddMessage(ctx, camsd.Message{}, 0); !errors.Is(err, ErrClosed) {
+		ctx, d := t.Context(), &camsd.Call{}
+		if err := db.AddMessage(ctx, d, camsd.Message{}, 0); !errors.Is(err, ErrClosed) {
 			t.Errorf("AddMessage with Durability after Close = %v; want ErrClosed", err)
 		}
 		if err := d.Wait(); err != nil {
@@ -407,8 +406,8 @@ func TestWriter_closed(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "camsd.db")
 		db := openAt(t, path, nil)
 		release := hold(t, db.w)
-		ctx, d := camsd.WithDurability(t.Context())
-		if err := db.AddMessage(ctx, camsd.Message{PhoneNumber: "x"}, 0); err != nil {
+		ctx, d := t.Context(), &camsd.Call{}
+		if err := db.AddMessage(ctx, d, camsd.Message{PhoneNumber: "x"}, 0); err != nil {
 			t.Fatal(err)
 		}
 		closed := make(chan error, 1)

@@ -54,7 +54,7 @@ func testBadBytes(t *testing.T, open func(t *testing.T) camsd.Store) {
 	// As for a space that does not exist: a record for it is ErrNotFound, nothing written.
 	t.Run("ChangeNumber of a bad space", func(t *testing.T) {
 		for _, k := range badSpaces {
-			err := s.ChangeNumber(t.Context(), k.space, k.number, T0, func(tx *camsd.NumberTxn) error {
+			err := s.ChangeNumber(t.Context(), nil, k.space, k.number, T0, func(tx *camsd.NumberTxn) error {
 				if r := tx.Record(AcmeSpace); r != nil {
 					r.Status = camsd.StatusConnected
 				}
@@ -79,7 +79,7 @@ func testBadBytes(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("ChangeNumber of a bad number", func(t *testing.T) {
 		for _, k := range badNumbers {
 			ran := false
-			err := s.ChangeNumber(t.Context(), k.space, k.number, T0, func(tx *camsd.NumberTxn) error {
+			err := s.ChangeNumber(t.Context(), nil, k.space, k.number, T0, func(tx *camsd.NumberTxn) error {
 				ran = true
 				if len(tx.Records) != 0 || tx.LastCode != nil || len(tx.Registrations) != 0 {
 					t.Errorf("ChangeNumber(%q, %q) sees %+v; want nothing", k.space, k.number, tx)

@@ -90,7 +90,7 @@ func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
 			c.Status = tc.status
 			save(t, s, c, farFuture)
 			next := Code(tc.space, tc.number, "222222", tc.sentAt)
-			err := s.SaveCode(t.Context(), next, tc.notSentAfter)
+			err := s.SaveCode(t.Context(), nil, next, tc.notSentAfter)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("SaveCode = %v; want %v", err, tc.wantErr)
 			}
@@ -108,7 +108,7 @@ func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
 	}
 	t.Run("unknown number is ErrNotFound (silent in the contract)", func(t *testing.T) {
 		s := seeded(t, open)
-		err := s.SaveCode(t.Context(), Code(AcmeSpace, "8613899999999", "111111", T0), farFuture)
+		err := s.SaveCode(t.Context(), nil, Code(AcmeSpace, "8613899999999", "111111", T0), farFuture)
 		if !errors.Is(err, camsd.ErrNotFound) {
 			t.Errorf("SaveCode(unknown number) = %v; want ErrNotFound", err)
 		}
@@ -116,7 +116,7 @@ func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("concurrent callers: exactly one wins", func(t *testing.T) {
 		s := seeded(t, open)
 		errs := concurrently(50, func(i int) error {
-			return s.SaveCode(t.Context(), Code(AcmeSpace, Number1, fmt.Sprintf("%06d", i), T0), T0.Add(-resend))
+			return s.SaveCode(t.Context(), nil, Code(AcmeSpace, Number1, fmt.Sprintf("%06d", i), T0), T0.Add(-resend))
 		})
 		winner := onlyWinner(t, errs, camsd.ErrConflict)
 		wantLast(t, s, AcmeSpace, Number1, Code(AcmeSpace, Number1, fmt.Sprintf("%06d", winner), T0))
@@ -130,11 +130,11 @@ func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
 		newer := Code(AcmeSpace, Number1, "222222", T0.Add(2*resend))
 		save(t, s, older, farFuture)
 		save(t, s, newer, farFuture)
-		if err := s.SetCodeStatus(t.Context(), AcmeSpace, Number1, older.SentAt, camsd.DeliverySent); err != nil {
+		if err := s.SetCodeStatus(t.Context(), nil, AcmeSpace, Number1, older.SentAt, camsd.DeliverySent); err != nil {
 			t.Fatalf("SetCodeStatus(older): %v", err)
 		}
 		wantLast(t, s, AcmeSpace, Number1, newer) // untouched
-		if err := s.SetCodeStatus(t.Context(), AcmeSpace, Number1, newer.SentAt, camsd.DeliverySent); err != nil {
+		if err := s.SetCodeStatus(t.Context(), nil, AcmeSpace, Number1, newer.SentAt, camsd.DeliverySent); err != nil {
 			t.Fatalf("SetCodeStatus(newer): %v", err)
 		}
 		newer.Status = camsd.DeliverySent
@@ -145,13 +145,13 @@ func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
 		c := Code(AcmeSpace, Number1, "111111", T0)
 		save(t, s, c, farFuture)
 		retry := Code(AcmeSpace, Number1, "222222", T0.Add(time.Second))
-		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
+		if err := s.SaveCode(t.Context(), nil, retry, retry.SentAt.Add(-resend)); !errors.Is(err, camsd.ErrConflict) {
 			t.Fatalf("SaveCode before failure = %v; want ErrConflict", err)
 		}
-		if err := s.SetCodeStatus(t.Context(), AcmeSpace, Number1, c.SentAt, camsd.DeliveryFailed); err != nil {
+		if err := s.SetCodeStatus(t.Context(), nil, AcmeSpace, Number1, c.SentAt, camsd.DeliveryFailed); err != nil {
 			t.Fatalf("SetCodeStatus: %v", err)
 		}
-		if err := s.SaveCode(t.Context(), retry, retry.SentAt.Add(-resend)); err != nil {
+		if err := s.SaveCode(t.Context(), nil, retry, retry.SentAt.Add(-resend)); err != nil {
 			t.Fatalf("SaveCode after failure: %v", err)
 		}
 		wantLast(t, s, AcmeSpace, Number1, retry)
@@ -168,7 +168,7 @@ func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
 			{"other number", AcmeSpace, Number2, T0},
 			{"other space", BetaSpace, Number1, T0},
 		} {
-			if err := s.SetCodeStatus(t.Context(), tc.space, tc.number, tc.sentAt, camsd.DeliverySent); !errors.Is(err, camsd.ErrNotFound) {
+			if err := s.SetCodeStatus(t.Context(), nil, tc.space, tc.number, tc.sentAt, camsd.DeliverySent); !errors.Is(err, camsd.ErrNotFound) {
 				t.Errorf("%s: SetCodeStatus = %v; want ErrNotFound", tc.name, err)
 			}
 		}
@@ -177,7 +177,7 @@ func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
 
 func save(t *testing.T, s camsd.Store, c camsd.VerifyCode, notSentAfter time.Time) {
 	t.Helper()
-	if err := s.SaveCode(t.Context(), c, notSentAfter); err != nil {
+	if err := s.SaveCode(t.Context(), nil, c, notSentAfter); err != nil {
 		t.Fatalf("SaveCode(%s at %v): %v", c.Code, c.SentAt, err)
 	}
 }

@@ -23,7 +23,7 @@ func RunNonces(t *testing.T, open NonceOpener) {
 	// use calls Use and checks its error.
 	use := func(t *testing.T, s camsd.NonceStore, akid, nonce string, expires time.Time, want error) {
 		t.Helper()
-		if err := s.Use(t.Context(), akid, nonce, expires); !errors.Is(err, want) {
+		if err := s.Use(t.Context(), nil, akid, nonce, expires); !errors.Is(err, want) {
 			t.Errorf("Use(%q, %q, %v) = %v; want %v", akid, nonce, expires.Sub(T0), err, want)
 		}
 	}
@@ -76,13 +76,13 @@ func RunNonces(t *testing.T, open NonceOpener) {
 	})
 	t.Run("concurrent uses of one nonce: exactly one accepted", func(t *testing.T) {
 		s, _ := openAt(t, 100)
-		errs := concurrently(50, func(int) error { return s.Use(t.Context(), AcmeKey, "same", T0.Add(window)) })
+		errs := concurrently(50, func(int) error { return s.Use(t.Context(), nil, AcmeKey, "same", T0.Add(window)) })
 		onlyWinner(t, errs, camsd.ErrNonceUsed)
 	})
-	t.Run("with a Durability: decided when Use returns", func(t *testing.T) {
+	t.Run("with a Call: decided when Use returns", func(t *testing.T) {
 		s, _ := openAt(t, 100)
-		ctx, d := camsd.WithDurability(t.Context())
-		if err := s.Use(ctx, AcmeKey, "n1", T0.Add(window)); err != nil {
+		ctx, d := t.Context(), &camsd.Call{}
+		if err := s.Use(ctx, d, AcmeKey, "n1", T0.Add(window)); err != nil {
 			t.Fatalf("Use: %v", err)
 		}
 		use(t, s, AcmeKey, "n1", T0.Add(window), camsd.ErrNonceUsed) // before Wait
@@ -91,11 +91,11 @@ func RunNonces(t *testing.T, open NonceOpener) {
 		}
 		use(t, s, AcmeKey, "n1", T0.Add(window), camsd.ErrNonceUsed)
 	})
-	t.Run("with a Durability, concurrent uses of one nonce: exactly one accepted", func(t *testing.T) {
+	t.Run("with a Call, concurrent uses of one nonce: exactly one accepted", func(t *testing.T) {
 		s, _ := openAt(t, 100)
 		errs := concurrently(50, func(int) error {
-			ctx, d := camsd.WithDurability(t.Context())
-			if err := s.Use(ctx, AcmeKey, "same", T0.Add(window)); err != nil {
+			ctx, d := t.Context(), &camsd.Call{}
+			if err := s.Use(ctx, d, AcmeKey, "same", T0.Add(window)); err != nil {
 				return err
 			}
 			return d.Wait()
@@ -105,7 +105,7 @@ func RunNonces(t *testing.T, open NonceOpener) {
 	t.Run("concurrent uses of distinct nonces: all accepted", func(t *testing.T) {
 		s, _ := openAt(t, 100)
 		errs := concurrently(50, func(i int) error {
-			return s.Use(t.Context(), AcmeKey, fmt.Sprintf("n%d", i), T0.Add(window))
+			return s.Use(t.Context(), nil, AcmeKey, fmt.Sprintf("n%d", i), T0.Add(window))
 		})
 		for i, err := range errs {
 			if err != nil {

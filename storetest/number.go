@@ -13,7 +13,7 @@ import (
 // change runs ChangeNumber and fails the test on an error.
 func change(t *testing.T, s camsd.Store, space, number string, since time.Time, f func(*camsd.NumberTxn) error) {
 	t.Helper()
-	if err := s.ChangeNumber(t.Context(), space, number, since, f); err != nil {
+	if err := s.ChangeNumber(t.Context(), nil, space, number, since, f); err != nil {
 		t.Fatalf("ChangeNumber(%s, %s): %v", space, number, err)
 	}
 }
@@ -156,7 +156,7 @@ func testChangeNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 	})
 	t.Run("a record for a space that does not exist: ErrNotFound, nothing written", func(t *testing.T) {
 		s := seeded(t, open)
-		err := s.ChangeNumber(t.Context(), "cs-nope", Number1, T0, func(tx *camsd.NumberTxn) error {
+		err := s.ChangeNumber(t.Context(), nil, "cs-nope", Number1, T0, func(tx *camsd.NumberTxn) error {
 			tx.Record(AcmeSpace).Status = camsd.StatusConnected
 			tx.Records = append(tx.Records, camsd.PhoneNumber{CustSpaceID: "cs-nope", Number: Number1, Status: camsd.StatusMigrating})
 			return nil
@@ -171,7 +171,7 @@ func testChangeNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("an error from change is returned as is and nothing is written", func(t *testing.T) {
 		s := seeded(t, open)
 		refusal := camsd.Errorf(camsd.CodePhoneNumberNotVerified, "no")
-		err := s.ChangeNumber(t.Context(), AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
+		err := s.ChangeNumber(t.Context(), nil, AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
 			tx.Record(AcmeSpace).Status = camsd.StatusConnected
 			tx.Register = T0
 			tx.Audit = append(tx.Audit, camsd.AuditRecord{At: T0, Action: "X", PhoneNumber: Number1, CustSpaceID: AcmeSpace})
@@ -229,7 +229,7 @@ func testChangeNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 			if i%2 == 1 {
 				space = BetaSpace
 			}
-			return s.ChangeNumber(t.Context(), space, Number1, T0, func(tx *camsd.NumberTxn) error {
+			return s.ChangeNumber(t.Context(), nil, space, Number1, T0, func(tx *camsd.NumberTxn) error {
 				r := tx.Record(AcmeSpace)
 				r.VerifiedAt = r.VerifiedAt.Add(time.Second)
 				if r.VerifiedAt.Before(T0) {
@@ -252,7 +252,7 @@ func testChangeNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 		s := seeded(t, open)
 		save(t, s, Code(AcmeSpace, Number1, "111111", T0), farFuture)
 		errs := concurrently(16, func(int) error {
-			return s.ChangeNumber(t.Context(), AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
+			return s.ChangeNumber(t.Context(), nil, AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
 				if tx.LastCode == nil || !tx.LastCode.UsedAt.IsZero() {
 					return camsd.ErrConflict
 				}
@@ -262,11 +262,11 @@ func testChangeNumber(t *testing.T, open func(t *testing.T) camsd.Store) {
 		})
 		onlyWinner(t, errs, camsd.ErrConflict)
 	})
-	t.Run("with a Durability, a change sees the changes decided before it", func(t *testing.T) {
+	t.Run("with a Call, a change sees the changes decided before it", func(t *testing.T) {
 		s := seeded(t, open)
-		ctx, d := camsd.WithDurability(t.Context())
+		ctx, d := t.Context(), &camsd.Call{}
 		for i := range 3 {
-			err := s.ChangeNumber(ctx, AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
+			err := s.ChangeNumber(ctx, d, AcmeSpace, Number1, T0, func(tx *camsd.NumberTxn) error {
 				r := tx.Record(AcmeSpace)
 				if want := T0.Add(time.Duration(i) * time.Second); i > 0 && !r.VerifiedAt.Equal(want) {
 					return errors.New("did not see the change before it")

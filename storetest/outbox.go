@@ -18,7 +18,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) camsd.Outbox) {
 		var ms []camsd.Message
 		for i := range n {
 			m := message(i)
-			if err := o.AddMessage(t.Context(), m, keep); err != nil {
+			if err := o.AddMessage(t.Context(), nil, m, keep); err != nil {
 				t.Fatalf("AddMessage(%d): %v", i, err)
 			}
 			ms = append(ms, m)
@@ -58,13 +58,13 @@ func RunOutbox(t *testing.T, open func(t *testing.T) camsd.Outbox) {
 			}
 		})
 	}
-	t.Run("with a Durability: all there once Wait returns", func(t *testing.T) {
+	t.Run("with a Call: all there once Wait returns", func(t *testing.T) {
 		o := open(t)
-		ctx, d := camsd.WithDurability(t.Context())
+		ctx, d := t.Context(), &camsd.Call{}
 		var ms []camsd.Message
 		for i := range 4 {
 			ms = append(ms, message(i))
-			if err := o.AddMessage(ctx, ms[i], 3); err != nil {
+			if err := o.AddMessage(ctx, d, ms[i], 3); err != nil {
 				t.Fatalf("AddMessage(%d): %v", i, err)
 			}
 		}
@@ -83,7 +83,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) camsd.Outbox) {
 		o := open(t)
 		ms := add(t, o, 5, 0)
 		m := message(5)
-		if err := o.AddMessage(t.Context(), m, 2); err != nil {
+		if err := o.AddMessage(t.Context(), nil, m, 2); err != nil {
 			t.Fatalf("AddMessage: %v", err)
 		}
 		got, err := o.Messages(t.Context(), "", 0)

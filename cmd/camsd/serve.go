@@ -217,7 +217,9 @@ func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStor
 			m.logger.Warn("redis: not answering; flow control per replica and nonces in the database until it does", "cause", cause.Error())
 		})
 		limiter := &redisstore.Fallback{Shared: redisstore.NewLimiter(c, m.Config.RedisPrefix), Local: local}
-		nonces := &redisstore.NonceGuard{Redis: redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), Durable: m.DB}
+		// PostgreSQL records a nonce that Redis admitted with the call's first change, in the
+		// same transaction (camsd.Call.Nonce); SQLite records every nonce at once.
+		nonces := &redisstore.NonceGuard{Redis: redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), Durable: m.DB, WithChange: m.pg != nil}
 		m.Metrics.Counter("camsd_flow_control_fallbacks_total", "Flow-control decisions made by the per-replica limiter because Redis did not answer.",
 			func() float64 { return float64(limiter.Fallbacks()) })
 		m.Metrics.Counter("camsd_nonce_fallbacks_total", "Nonces checked by the database alone because Redis did not answer.",

@@ -7,6 +7,8 @@
 --   nonce:   'ok', 'used' or 'full' (nonce_use's);
 --   code:    'ok', 'notfound' (no such number), or 'conflict' with newest, the sent_at of the
 --            newest code of the number that did not fail and was sent after c_not_after;
+--            when the code carries its call's nonce (c_nonce_key not ''), that nonce is
+--            recorded first, and 'used' or 'full' (nonce_use's) refuse the code;
 --   status:  'ok' or 'notfound';
 --   message: 'ok'.
 -- Writes of one kind are made in the order of their arrays, so a later write of the group
@@ -21,6 +23,7 @@ CREATE FUNCTION write_group(
 	c_space text[], c_number text[], c_code text[], c_method text[], c_locale text[],
 	c_sent bigint[], c_expires bigint[], c_request text[], c_access_key text[],
 	c_status text[], c_not_after bigint[],
+	c_nonce_key text[], c_nonce text[], c_nonce_expires bigint[], c_nonce_now bigint[],
 	s_space text[], s_number text[], s_sent bigint[], s_status text[],
 	m_phone text[], m_method text[], m_locale text[], m_code text[], m_text text[],
 	m_created bigint[], p_keep integer, p_outbox_lock bigint)
@@ -37,7 +40,9 @@ BEGIN
 	LOOP
 		PERFORM pg_advisory_xact_lock(v_lock);
 	END LOOP;
-	FOR v_key IN SELECT DISTINCT x FROM unnest(n_key) AS x ORDER BY x LOOP
+	FOR v_key IN
+		SELECT DISTINCT x FROM unnest(n_key || c_nonce_key) AS x WHERE x <> '' ORDER BY x
+	LOOP
 		LOOP
 			PERFORM 1 FROM nonce_keys WHERE access_key_id = v_key FOR UPDATE;
 			EXIT WHEN FOUND;
@@ -54,8 +59,13 @@ BEGIN
 
 	FOR i IN 1 .. coalesce(cardinality(c_number), 0) LOOP
 		kind := 'c'; idx := i; newest := 0;
-		PERFORM 1 FROM phone_numbers WHERE cust_space_id = c_space[i] AND number = c_number[i];
-		IF NOT FOUND THEN
+		verdict := 'ok';
+		IF c_nonce_key[i] <> '' THEN
+			verdict := nonce_use(c_nonce_key[i], c_nonce[i], c_nonce_expires[i], c_nonce_now[i], p_max);
+		END IF;
+		IF verdict <> 'ok' THEN
+			NULL; -- a replayed (or over-bound) call changes nothing
+		ELSIF NOT EXISTS (SELECT 1 FROM phone_numbers WHERE cust_space_id = c_space[i] AND number = c_number[i]) THEN
 			verdict := 'notfound';
 		ELSE
 			SELECT max(sent_at) INTO v_sent FROM verify_codes
