@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/camsd/camsd"
 )
@@ -15,16 +14,6 @@ import (
 // empty. Simpler than an LRU and as good here: the working set of tenants is small, and past
 // it something is sweeping through ids that will not come back.
 const maxCached = 10_000
-
-// maxIDLen is the longest AccessKey or space id that Principal and Space look up. Longer ones,
-// and ids that are not UTF-8 or hold a NUL (which PostgreSQL's text refuses), are not found,
-// without asking PostgreSQL.
-const maxIDLen = 256
-
-// plausibleID reports whether id could be stored in a text column and looked up.
-func plausibleID(id string) bool {
-	return len(id) <= maxIDLen && strings.IndexByte(id, 0) < 0 && utf8.ValidString(id)
-}
 
 // tenantCache keeps, in this replica's memory, the AccessKeys (with their account, user and
 // policies) and the spaces that every request reads, and which keys and spaces do not exist.

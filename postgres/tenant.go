@@ -27,10 +27,10 @@ WHERE k.id = $1
 ORDER BY p.position`
 
 // Principal returns the key, its account and its RAM user with policies. Returns ErrNotFound,
-// also for an id PostgreSQL's text could not hold (see plausibleID). The caller owns the
+// also for an id PostgreSQL's text could not hold (see validText). The caller owns the
 // result; it comes from the tenant cache when it can.
 func (db *DB) Principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
-	if !plausibleID(accessKeyID) {
+	if !validText(accessKeyID) {
 		return nil, camsd.ErrNotFound
 	}
 	p, err := cached(&db.tenants, &db.tenants.principals, accessKeyID, func() (*camsd.Principal, error) {
@@ -83,9 +83,9 @@ func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Pri
 }
 
 // Space returns the space. Returns ErrNotFound, also for an id PostgreSQL's text could not
-// hold (see plausibleID). It comes from the tenant cache when it can.
+// hold (see validText). It comes from the tenant cache when it can.
 func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, error) {
-	if !plausibleID(custSpaceID) {
+	if !validText(custSpaceID) {
 		return nil, camsd.ErrNotFound
 	}
 	s, err := cached(&db.tenants, &db.tenants.spaces, custSpaceID, func() (camsd.Space, error) {
@@ -101,10 +101,10 @@ func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, erro
 }
 
 // PhoneNumber returns the number in the space. Returns ErrNotFound, also for ids PostgreSQL's
-// text could not hold (see plausibleID). Numbers are not cached: ChangeNumber changes them on
+// text could not hold (see validText). Numbers are not cached: ChangeNumber changes them on
 // the hot path.
 func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*camsd.PhoneNumber, error) {
-	if !plausibleID(custSpaceID) || !plausibleID(number) {
+	if !validText(custSpaceID) || !validText(number) {
 		return nil, camsd.ErrNotFound
 	}
 	n := camsd.PhoneNumber{CustSpaceID: custSpaceID, Number: number}

@@ -1,6 +1,9 @@
 package postgres
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // maxText bounds the text a read or a change of a number looks up. camsd's ids, numbers and
 // keys are far shorter; the protocol layer refuses longer values before any store sees them.
@@ -11,14 +14,5 @@ const maxText = 256
 // maxText bytes. A read given anything else finds nothing, as on every store, rather than
 // fail; the protocol layer refuses such values first, so this is the store's own guard.
 func validText(s string) bool {
-	return len(s) <= maxText && utf8.ValidString(s) && !containsNUL(s)
-}
-
-func containsNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
+	return len(s) <= maxText && strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
 }

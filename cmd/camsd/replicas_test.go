@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -353,6 +354,15 @@ func TestReplicas_ReplayAfterRedisLosesData(t *testing.T) {
 	if after := len(simMessages(t, ms[0], migrating)); after != before {
 		t.Errorf("the replays sent %d codes", after-before)
 	}
+	// Each replica made its writes in groups and answered keys and spaces from its cache.
+	for i, m := range ms {
+		metrics := scrapeMetrics(t, m)
+		for _, name := range []string{"camsd_postgres_groups_total", "camsd_postgres_group_writes_total", "camsd_tenant_cache_hits_total"} {
+			if v, ok := metricValue(metrics, name); !ok || v < calls/2 {
+				t.Errorf("replica %d: %s = %v (found %v), want at least %d", i, name, v, ok, calls/2)
+			}
+		}
+	}
 }
 
 func mustParseRedisURL(t *testing.T, u string) *redis.Options {
@@ -362,4 +372,16 @@ func mustParseRedisURL(t *testing.T, u string) *redis.Options {
 		t.Fatal(err)
 	}
 	return opt
+}
+
+// metricValue reads the value of an unlabelled metric from a /metrics scrape.
+func metricValue(metrics, name string) (float64, bool) {
+	for _, l := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			var f float64
+			_, err := fmt.Sscan(v, &f)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }

@@ -112,6 +112,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.pg != nil {
+		m.postgresMetrics()
+	}
 	if m.wrapLimiter != nil {
 		limiter = m.wrapLimiter(limiter)
 	}
@@ -237,6 +240,19 @@ func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStor
 	default:
 		return local, m.DB, nil, nil
 	}
+}
+
+// postgresMetrics exports how the PostgreSQL store's group commit and tenant cache do.
+func (m *Main) postgresMetrics() {
+	pg := m.pg
+	group := func(f func(postgres.GroupStats) uint64) func() float64 {
+		return func() float64 { return float64(f(pg.GroupStats())) }
+	}
+	m.Metrics.Counter("camsd_postgres_groups_total", "Groups of writes made, each one statement and one commit.", group(func(s postgres.GroupStats) uint64 { return s.Groups }))
+	m.Metrics.Counter("camsd_postgres_group_writes_total", "Writes made in groups.", group(func(s postgres.GroupStats) uint64 { return s.Writes }))
+	m.Metrics.Counter("camsd_postgres_group_fallbacks_total", "Groups whose statement failed, so that each write was made alone.", group(func(s postgres.GroupStats) uint64 { return s.Fallbacks }))
+	m.Metrics.Counter("camsd_tenant_cache_hits_total", "Keys and spaces answered from the replica's cache.", func() float64 { return float64(pg.CacheHits()) })
+	m.Metrics.Counter("camsd_tenant_cache_misses_total", "Keys and spaces read from PostgreSQL.", func() float64 { return float64(pg.CacheMisses()) })
 }
 
 // upstream is the platform behind the flow: nil for the simulator, the Graph API for
