@@ -15,6 +15,8 @@ import (
 
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/postgres"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // buildCamsd builds the camsd binary once per test.
@@ -36,12 +38,23 @@ func buildCamsd(t *testing.T) string {
 	return bin
 }
 
-// TestReplicas_KillUnderLoad: a replica on PostgreSQL and Redis is killed with SIGKILL while
-// clients request codes and check wrong ones on 200 numbers; every call it acknowledged (a
-// code sent, a wrong try counted) is in the audit trail afterwards.
+// TestReplicas_KillUnderLoad: a replica on PostgreSQL, with Redis and without, is killed with
+// SIGKILL while clients request codes and check wrong ones on 200 numbers; every call it
+// acknowledged (a code sent, a wrong try counted) is in the audit trail afterwards, and every
+// code it said it sent is recorded as sent.
 func TestReplicas_KillUnderLoad(t *testing.T) {
 	needServices(t)
 	bin := buildCamsd(t)
+	for _, redis := range []bool{true, false} {
+		name := "PostgreSQL alone"
+		if redis {
+			name = "PostgreSQL and Redis"
+		}
+		t.Run(name, func(t *testing.T) { killUnderLoad(t, bin, redis) })
+	}
+}
+
+func killUnderLoad(t *testing.T, bin string, redis bool) {
 	database := freshDatabase(t)
 
 	var seed strings.Builder
@@ -55,8 +68,11 @@ func TestReplicas_KillUnderLoad(t *testing.T) {
 	if err := os.WriteFile(seedFile, []byte(seed.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startProcess(t, bin, "--database", database, "--redis", testRedisURL(), "--redis-prefix", randomName("camsd-test:")+":",
-		"--seed", seedFile, "--qps", "100000", "--resend-interval", "0")
+	args := []string{"--database", database, "--seed", seedFile, "--qps", "100000", "--resend-interval", "0"}
+	if redis {
+		args = append(args, "--redis", testRedisURL(), "--redis-prefix", randomName("camsd-test:")+":")
+	}
+	p := startProcess(t, bin, args...)
 
 	type ack struct{ requestID, action, code string }
 	var mu sync.Mutex
@@ -123,8 +139,15 @@ func TestReplicas_KillUnderLoad(t *testing.T) {
 	for _, a := range trail {
 		recorded[a.RequestID] = true
 	}
+	sentCodes := sentCodeRequests(t, database)
 	lost := 0
 	for _, a := range acks {
+		if a.action == actionGetVC && !sentCodes[a.requestID] {
+			lost++
+			if lost <= 5 {
+				t.Errorf("acknowledged code (RequestId %s) is not recorded as sent", a.requestID)
+			}
+		}
 		if !recorded[a.requestID] {
 			lost++
 			if lost <= 5 {
@@ -136,4 +159,25 @@ func TestReplicas_KillUnderLoad(t *testing.T) {
 		t.Fatalf("%d of %d acknowledged changes lost by the kill", lost, len(acks))
 	}
 	t.Logf("killed under load after %d calls: all %d acknowledged changes recorded", sent, len(acks))
+}
+
+// sentCodeRequests returns the request ids of the codes the database records as sent.
+func sentCodeRequests(t *testing.T, database string) map[string]bool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), database) // the URL has pool parameters
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	conn := pool
+	rows, _ := conn.Query(context.Background(), `SELECT request_id FROM verify_codes WHERE status = 'sent'`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]bool{}
+	for _, id := range ids {
+		sent[id] = true
+	}
+	return sent
 }
