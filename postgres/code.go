@@ -49,6 +49,10 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // is recorded first, in the same transaction: if it was recorded already, nothing is saved
 // and SaveCode returns ErrNonceUsed. It returns once committed.
 func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
+	// A write the call left to its Wait comes first: this one runs on another writer.
+	if err := call.Wait(); err != nil {
+		return err
+	}
 	w := &write{kind: kindCode, code: c, notSentAfter: toNanos(notSentAfter)}
 	if n := call.TakeNonce(); n != nil {
 		w.accessKeyID, w.nonce, w.expires, w.now = n.AccessKeyID, n.Nonce, toNanos(n.Expires), toNanos(n.Now)

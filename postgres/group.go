@@ -24,18 +24,20 @@ import (
 // One write that fails never fails the rest of its group: when the group's statement fails,
 // each of its writes is made again alone, and only the failing one returns the error.
 //
-// Writes are made in the order they were queued: groups one after the other, and within a
-// group each kind in queue order (write_group makes nonces, then codes, then statuses, then
-// messages; a call never has two kinds in flight that depend on each other). The locks
+// Writes that a call leaves to its Wait are made in the order they were queued, by one writer:
+// groups one after the other, and within a group each kind in queue order (write_group makes
+// statuses, then messages). Writes whose callers wait for them run on a few writers at once;
+// a call's next write comes after the one it waited for. The locks
 // write_group takes, in one global order, keep concurrent groups of several replicas exact
 // and free of deadlock.
 
 const (
-	// groupWriters is how many groups may run at once. One: groups are made in the order
-	// their writes were queued, so a call's writes that do not wait for each other (those
-	// left to its Wait) are still made in the order it made them; while a group runs, the
-	// next one forms.
-	groupWriters = 1
+	// decidingWriters is how many groups of writes whose callers wait for them (nonces,
+	// codes) may run at once: while one waits for its commit, the next runs, and PostgreSQL's
+	// own group commit lets their flushes meet. The writes left to a call's Wait (statuses,
+	// messages) have one writer of their own, so that they are made in the order they were
+	// queued (a caller that waits for a write has nothing of its own in another queue).
+	decidingWriters = 2
 	// maxGroup bounds one group's writes, so that one statement's locks and work stay short.
 	maxGroup = 512
 	// groupTimeout bounds one group's statement.
@@ -75,7 +77,8 @@ type groups struct {
 	pool      *pgxpool.Pool
 	maxNonces int
 
-	queue     chan *write
+	deciding  chan *write // writes whose callers wait for them
+	deferred  chan *write // writes left to a call's Wait, made in queue order
 	groups    atomic.Uint64 // groups made
 	writes    atomic.Uint64 // writes made in them
 	fallbacks atomic.Uint64 // groups whose statement failed, so each write was made alone
@@ -88,18 +91,21 @@ type groups struct {
 var errClosed = errors.New("postgres: closed")
 
 func newGroups(pool *pgxpool.Pool, maxNonces int) *groups {
-	g := &groups{pool: pool, maxNonces: maxNonces, queue: make(chan *write, 4*maxGroup), stop: make(chan struct{})}
-	for range groupWriters {
+	g := &groups{pool: pool, maxNonces: maxNonces, stop: make(chan struct{}),
+		deciding: make(chan *write, 4*maxGroup), deferred: make(chan *write, 4*maxGroup)}
+	for range decidingWriters {
 		g.wg.Add(1)
-		go g.writer()
+		go g.writer(g.deciding)
 	}
+	g.wg.Add(1)
+	go g.writer(g.deferred)
 	return g
 }
 
 // do queues w and waits for its group to commit. Should ctx end first, do returns its error,
 // and w is still made: a queued write is never dropped.
 func (g *groups) do(ctx context.Context, w *write) error {
-	if err := g.start(ctx, w); err != nil {
+	if err := g.start(ctx, g.deciding, w); err != nil {
 		return err
 	}
 	select {
@@ -115,9 +121,17 @@ func (g *groups) do(ctx context.Context, w *write) error {
 // the wait with call, so that w's commit may be the one its call's next writes share.
 func (g *groups) later(ctx context.Context, call *camsd.Call, w *write, wrap func(error) error) error {
 	if call == nil {
-		return wrap(g.do(ctx, w))
+		if err := g.start(ctx, g.deferred, w); err != nil {
+			return wrap(err)
+		}
+		select {
+		case <-w.done:
+			return wrap(w.err)
+		case <-ctx.Done():
+			return wrap(ctx.Err())
+		}
 	}
-	if err := g.start(ctx, w); err != nil {
+	if err := g.start(ctx, g.deferred, w); err != nil {
 		return wrap(err)
 	}
 	return call.Defer(func() error {
@@ -126,8 +140,8 @@ func (g *groups) later(ctx context.Context, call *camsd.Call, w *write, wrap fun
 	})
 }
 
-// start queues w.
-func (g *groups) start(ctx context.Context, w *write) error {
+// start queues w on q.
+func (g *groups) start(ctx context.Context, q chan *write, w *write) error {
 	w.done = make(chan struct{})
 	g.mu.RLock()
 	defer g.mu.RUnlock()
@@ -135,7 +149,7 @@ func (g *groups) start(ctx context.Context, w *write) error {
 		return errClosed
 	}
 	select {
-	case g.queue <- w:
+	case q <- w:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -157,36 +171,36 @@ func (g *groups) close() {
 
 // writer makes groups until close: it waits for a first write, takes what else is queued,
 // up to maxGroup, and makes them.
-func (g *groups) writer() {
+func (g *groups) writer(q chan *write) {
 	defer g.wg.Done()
 	batch := make([]*write, 0, maxGroup)
 	for {
 		var first *write
 		select {
-		case first = <-g.queue:
+		case first = <-q:
 		case <-g.stop:
 			// Nothing can be queued any more: make what is left, then stop.
 			for {
-				batch = g.take(batch[:0], nil)
+				batch = take(q, batch[:0], nil)
 				if len(batch) == 0 {
 					return
 				}
 				g.make(batch)
 			}
 		}
-		batch = g.take(batch[:0], first)
+		batch = take(q, batch[:0], first)
 		g.make(batch)
 	}
 }
 
 // take appends first (if not nil) and whatever else is queued to batch, up to maxGroup.
-func (g *groups) take(batch []*write, first *write) []*write {
+func take(q chan *write, batch []*write, first *write) []*write {
 	if first != nil {
 		batch = append(batch, first)
 	}
 	for len(batch) < maxGroup {
 		select {
-		case w := <-g.queue:
+		case w := <-q:
 			batch = append(batch, w)
 		default:
 			return batch

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -21,17 +23,38 @@ const (
 // Limiter is flow control in PostgreSQL, for replicas that share a database and no Redis: at
 // most limit calls admitted per key in any rolling second, across every replica, with the
 // rule of package ratelimit (see the package comment). It is safe for concurrent use.
+//
+// Concurrent decisions are grouped: one writer takes every decision queued when it is free,
+// up to maxGroup, and makes them in one statement, limiter_allow_group, which runs
+// limiter_allow for each in the order of their keys. A call waits for its group's round trip,
+// not for one of its own.
 type Limiter struct {
 	db     *DB
 	sweeps sweeper
 
+	queue chan *decision
+	once  sync.Once
+
 	now func() time.Time // tests only: the time to decide at instead of PostgreSQL's
 }
 
-// NewLimiter returns the Limiter on db's database (and schema).
-func NewLimiter(db *DB) *Limiter { return &Limiter{db: db} }
+// decision is one queued Allow and, once done is closed, its outcome.
+type decision struct {
+	key   string
+	limit int
+	d     camsd.Decision
+	edge  *time.Time
+	err   error
+	done  chan struct{}
+}
 
-// Allow decides one call for key in one statement, limiter_allow, which locks the key's row,
+// NewLimiter returns the Limiter on db's database (and schema). Its writer stops when db is
+// closed.
+func NewLimiter(db *DB) *Limiter {
+	return &Limiter{db: db, queue: make(chan *decision, 4*maxGroup)}
+}
+
+// Allow decides one call for key in its group's statement; limiter_allow locks the key's row,
 // reads PostgreSQL's clock_timestamp() and decides on the key's admissions in the last second:
 // the decisions of a key are serial and timed by one clock whichever replica makes them.
 // Decision.At is that time, to the microsecond; when refused, Decision.RetryAfter is how long
@@ -42,29 +65,119 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 	if limit <= 0 {
 		return camsd.Decision{}, fmt.Errorf("postgres: limit %d for key %q is not positive", limit, key)
 	}
+	l.once.Do(func() { l.db.groups.wg.Add(1); go l.writer() })
+	q := &decision{key: key, limit: limit, done: make(chan struct{})}
+	select {
+	case l.queue <- q:
+	case <-l.db.groups.stop:
+		return camsd.Decision{}, errClosed
+	case <-ctx.Done():
+		return camsd.Decision{}, ctx.Err()
+	}
+	select {
+	case <-q.done:
+	case <-ctx.Done():
+		return camsd.Decision{}, ctx.Err()
+	}
+	if q.err != nil {
+		return camsd.Decision{}, fmt.Errorf("postgres: allow: %w", q.err)
+	}
+	d := q.d
+	if !d.Allowed {
+		if q.edge == nil {
+			return camsd.Decision{}, fmt.Errorf("postgres: allow: refused %q without an admission in the window", key)
+		}
+		d.RetryAfter = q.edge.Add(time.Second).Sub(d.At)
+	}
+	if l.sweeps.due(limiterSweepEvery) {
+		// The decision stands whatever becomes of the sweep, and the next one retries.
+		var now *time.Time
+		if l.now != nil {
+			t := l.now()
+			now = &t
+		}
+		l.db.pool.Exec(ctx, `SELECT limiter_sweep($1, $2)`, now, limiterSweepBatch)
+	}
+	return d, nil
+}
+
+// writer makes groups of decisions until the DB is closed.
+func (l *Limiter) writer() {
+	defer l.db.groups.wg.Done()
+	batch := make([]*decision, 0, maxGroup)
+	for {
+		select {
+		case q := <-l.queue:
+			batch = append(batch[:0], q)
+		case <-l.db.groups.stop:
+			for {
+				select {
+				case q := <-l.queue:
+					q.err = errClosed
+					close(q.done)
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxGroup {
+			select {
+			case q := <-l.queue:
+				batch = append(batch, q)
+			default:
+				break fill
+			}
+		}
+		err := l.decide(batch)
+		for _, q := range batch {
+			if err != nil {
+				q.err = err
+			}
+			close(q.done)
+		}
+	}
+}
+
+// decide makes batch's decisions in one statement.
+func (l *Limiter) decide(batch []*decision) error {
+	keys, limits := make([]string, len(batch)), make([]int32, len(batch))
+	for i, q := range batch {
+		keys[i], limits[i] = q.key, int32(min(q.limit, math.MaxInt32))
+	}
 	var now *time.Time // NULL: PostgreSQL's clock
 	if l.now != nil {
 		t := l.now()
 		now = &t
 	}
-	var (
-		d    camsd.Decision
-		edge *time.Time
-	)
-	err := l.db.pool.QueryRow(ctx, `SELECT allowed, decided_at, edge FROM limiter_allow($1, $2, $3)`,
-		key, limit, now).Scan(&d.Allowed, &d.At, &edge)
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	rows, err := l.db.pool.Query(ctx, `SELECT idx, allowed, decided_at, edge FROM limiter_allow_group($1, $2, $3)`, keys, limits, now)
 	if err != nil {
-		return camsd.Decision{}, fmt.Errorf("postgres: allow: %w", err)
+		return err
 	}
-	if !d.Allowed {
-		if edge == nil {
-			return camsd.Decision{}, fmt.Errorf("postgres: allow: refused %q without an admission in the window", key)
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var (
+			idx int
+			d   camsd.Decision
+			e   *time.Time
+		)
+		if err := rows.Scan(&idx, &d.Allowed, &d.At, &e); err != nil {
+			return err
 		}
-		d.RetryAfter = edge.Add(time.Second).Sub(d.At)
+		if idx < 1 || idx > len(batch) {
+			return fmt.Errorf("unexpected decision %d of %d", idx, len(batch))
+		}
+		batch[idx-1].d, batch[idx-1].edge = d, e
+		seen++
 	}
-	if l.sweeps.due(limiterSweepEvery) {
-		// The decision stands whatever becomes of the sweep, and the next one retries.
-		l.db.pool.Exec(ctx, `SELECT limiter_sweep($1, $2)`, now, limiterSweepBatch)
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	return d, nil
+	if seen != len(batch) {
+		return fmt.Errorf("%d decisions for %d calls", seen, len(batch))
+	}
+	return nil
 }
