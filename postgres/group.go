@@ -77,8 +77,8 @@ type groups struct {
 	pool      *pgxpool.Pool
 	maxNonces int
 
-	deciding  chan *write // writes whose callers wait for them
-	deferred  chan *write // writes left to a call's Wait, made in queue order
+	deciding  chan *write   // writes whose callers wait for them
+	deferred  chan *write   // writes left to a call's Wait, made in queue order
 	groups    atomic.Uint64 // groups made
 	writes    atomic.Uint64 // writes made in them
 	fallbacks atomic.Uint64 // groups whose statement failed, so each write was made alone
