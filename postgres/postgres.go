@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -21,6 +22,11 @@ var (
 // DefaultMaxNonces is how many live nonces one AccessKey may hold when Options.MaxNonces is not
 // set: the SQLite store's bound.
 const DefaultMaxNonces = 1_000_000
+
+// defaultMaxConns is the pool's size unless the URL's pool_max_conns says otherwise: the
+// group writers' connections (group.go, the Limiter's) and enough for the reads of concurrent
+// requests.
+const defaultMaxConns = 16
 
 // idleInTransaction is the session's idle_in_transaction_session_timeout unless the URL sets
 // one.
@@ -55,14 +61,19 @@ type DB struct {
 }
 
 // Open connects to the database at url (postgres://user:password@host:port/db?sslmode=…, or any
-// form pgxpool.ParseConfig reads, including its pool_max_conns parameter, which defaults to the
-// larger of 4 and the number of CPUs), brings the schema up to date and returns the DB.
+// form pgxpool.ParseConfig reads, including its pool_max_conns parameter, which defaults here
+// to defaultMaxConns), brings the schema up to date and returns the DB.
 // Replicas may open the same database at once: the migrations run under an advisory lock, one
 // replica after the other.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's own default (4 on this kind of machine) is taken up by the group writers
+		// alone, and every request's reads would queue for the one connection left.
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	params := cfg.ConnConfig.RuntimeParams
 	if opts.Schema != "" {
