@@ -41,8 +41,8 @@ func procSnapshot(names ...string) (snap map[string]map[int]time.Duration, ok bo
 		if open < 0 || end < open {
 			continue
 		}
-		comm := string(b[open+1 : end])
-		if !want[comm] {
+		comm := b[open+1 : end]
+		if !want[string(comm)] {
 			continue
 		}
 		f := bytes.Fields(b[end+1:]) // f[0] is field 3 (state): utime is field 14, stime 15
@@ -54,7 +54,7 @@ func procSnapshot(names ...string) (snap map[string]map[int]time.Duration, ok bo
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		snap[comm][pid] = time.Duration(ut+st) * clockTick
+		snap[string(comm)][pid] = time.Duration(ut+st) * clockTick
 	}
 	return snap, true
 }
