@@ -20,8 +20,8 @@ type GroupWrite struct {
 	Keep    int
 }
 
-// MakeGroup makes ws as one group, as a writer makes what it took from the queue, and returns
-// each write's verdict and error.
+// MakeGroup makes ws as a writer makes what it took from the queue (in one group, or more when
+// two of them write one thing), and returns each write's verdict and error.
 func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 	batch := make([]*write, len(ws))
 	for i, g := range ws {
@@ -39,7 +39,7 @@ func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 		}
 		batch[i] = w
 	}
-	db.groups.make(batch)
+	db.groups.makeAll(batch)
 	for _, w := range batch {
 		verdicts, errs = append(verdicts, w.verdict), append(errs, w.err)
 	}

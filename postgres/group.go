@@ -16,7 +16,9 @@ import (
 // delivery status, a captured message) do not each take a transaction: they are queued, and
 // each of a few writer goroutines takes everything queued when it is free, up to maxGroup,
 // and makes all of it in one call of write_group (migrations/0005_write_group.sql): one
-// statement, so one transaction, one round trip and one WAL flush for the group. A write's
+// statement, so one transaction, one round trip and one WAL flush for the group, which makes
+// each kind of write set-wise (a few statements for the group, not a few per write; so a group
+// holds at most one write of each thing, and a second one waits for the next group, see split). A write's
 // method returns once its group has committed, with the write's own outcome, so nothing is
 // acknowledged before it is durable and a call waits for no more commits than it makes
 // writes, however many calls share them.
@@ -170,30 +172,33 @@ func (g *groups) close() {
 }
 
 // writer makes groups until close: it waits for a first write, takes what else is queued,
-// up to maxGroup, and makes them.
+// up to maxGroup, and makes them; a write of something the group already writes (a second
+// code of a number, say) waits for the next group, ahead of what is queued after it.
 func (g *groups) writer(q chan *write) {
 	defer g.wg.Done()
-	batch := make([]*write, 0, maxGroup)
+	var carry []*write
 	for {
-		var first *write
-		select {
-		case first = <-q:
-		case <-g.stop:
-			// Nothing can be queued any more: make what is left, then stop.
-			for {
-				batch = take(q, batch[:0], nil)
-				if len(batch) == 0 {
-					return
+		batch := carry
+		if len(batch) == 0 {
+			select {
+			case first := <-q:
+				batch = []*write{first}
+			case <-g.stop:
+				// Nothing can be queued any more: make what is left, then stop.
+				for batch = take(q, nil, nil); len(batch) > 0; batch = take(q, carry, nil) {
+					carry = g.makeAll(batch)
 				}
-				g.make(batch)
+				return
 			}
 		}
-		batch = take(q, batch[:0], first)
-		g.make(batch)
+		batch = take(q, batch, nil)
+		var group []*write
+		group, carry = split(batch)
+		g.make(group)
 	}
 }
 
-// take appends first (if not nil) and whatever else is queued to batch, up to maxGroup.
+// take appends first (if not nil) and whatever else is queued on q to batch, up to maxGroup.
 func take(q chan *write, batch []*write, first *write) []*write {
 	if first != nil {
 		batch = append(batch, first)
@@ -207,6 +212,48 @@ func take(q chan *write, batch []*write, first *write) []*write {
 		}
 	}
 	return batch
+}
+
+// makeAll makes batch in as many groups as split needs, and returns nil.
+func (g *groups) makeAll(batch []*write) []*write {
+	for len(batch) > 0 {
+		var group []*write
+		group, batch = split(batch)
+		g.make(group)
+	}
+	return nil
+}
+
+// split returns the writes of batch that one group can make, at most one write of each
+// thing (a nonce of an AccessKey, a code of a number in a space, a status of a code), and
+// the others, in their order.
+func split(batch []*write) (group, rest []*write) {
+	seen := make(map[string]bool, len(batch))
+	for _, w := range batch {
+		var things [2]string
+		switch w.kind {
+		case kindNonce:
+			things[0] = "n\x00" + w.accessKeyID + "\x00" + w.nonce
+		case kindCode:
+			things[0] = "c\x00" + w.code.CustSpaceID + "\x00" + w.code.PhoneNumber
+			if w.accessKeyID != "" {
+				things[1] = "n\x00" + w.accessKeyID + "\x00" + w.nonce
+			}
+		case kindStatus:
+			things[0] = fmt.Sprintf("s\x00%s\x00%s\x00%d", w.code.CustSpaceID, w.code.PhoneNumber, toNanos(w.code.SentAt))
+		}
+		if (things[0] != "" && seen[things[0]]) || (things[1] != "" && seen[things[1]]) {
+			rest = append(rest, w)
+			continue
+		}
+		for _, t := range things {
+			if t != "" {
+				seen[t] = true
+			}
+		}
+		group = append(group, w)
+	}
+	return group, rest
 }
 
 // make makes batch as one group; if the group fails, each write alone.

@@ -4,20 +4,21 @@
 -- write_group takes one array per field of each kind of write, all of one kind the same
 -- length, and returns one row per write: its kind ('n' nonce, 'c' code, 's' code status,
 -- 'm' message), its index in its kind's arrays (from 1), and its verdict:
---   nonce:   'ok', 'used' or 'full' (nonce_use's);
+--   nonce:   'ok', 'used' (recorded and live) or 'full' (the AccessKey holds p_max live ones);
 --   code:    'ok', 'notfound' (no such number), or 'conflict' with newest, the sent_at of the
 --            newest code of the number that did not fail and was sent after c_not_after;
 --            when the code carries its call's nonce (c_nonce_key not ''), that nonce is
---            recorded first, and 'used' or 'full' (nonce_use's) refuse the code;
+--            recorded with it, and 'used' or 'full' refuse the code;
 --   status:  'ok' or 'notfound';
 --   message: 'ok'.
--- Writes of one kind are made in the order of their arrays, so a later write of the group
--- sees an earlier one (two codes for one number: the second is a conflict).
+-- The caller puts no two writes of one thing in a group (one nonce of an AccessKey, one code
+-- of a number in a space, one status of a code): each kind is then made set-wise, a few
+-- statements for the whole group rather than a few per write.
 --
 -- Locks are taken first, all of them, in one order: the advisory locks of the codes' numbers
--- by key, then the nonce_keys rows of the nonces' AccessKeys by id. Every other transaction
--- that locks several of these takes them in the same order (ChangeNumber holds one number's
--- lock), so groups of any replicas never wait for each other in a cycle.
+-- by key, then the nonce_keys rows of the AccessKeys by id. Every other transaction that locks
+-- several of these takes them in the same order (ChangeNumber: its number, then its call's
+-- AccessKey), so groups of any replicas never wait for each other in a cycle.
 CREATE FUNCTION write_group(
 	n_key text[], n_nonce text[], n_expires bigint[], n_now bigint[], p_max integer,
 	c_space text[], c_number text[], c_code text[], c_method text[], c_locale text[],
@@ -28,12 +29,28 @@ CREATE FUNCTION write_group(
 	m_phone text[], m_method text[], m_locale text[], m_code text[], m_text text[],
 	m_created bigint[], p_keep integer, p_outbox_lock bigint)
 RETURNS TABLE (kind text, idx integer, verdict text, newest bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- A group is tens or hundreds of writes, each an index lookup: nested loops over the indexes,
+-- never a hash or merge join that reads a whole table (the planner guesses 100 rows for an
+-- unnest and may prefer one).
+SET enable_hashjoin = off SET enable_mergejoin = off
+AS $$
 DECLARE
-	i      integer;
-	v_lock bigint;
-	v_key  text;
-	v_sent bigint;
+	v_lock    bigint;
+	v_key     text;
+	-- Every nonce of the group, the codes' after the group's own: q_kind 'n' or 'c', q_idx its
+	-- index in its kind's arrays; q_verdict, once decided.
+	q_kind    text[];
+	q_idx     integer[];
+	q_key     text[];
+	q_nonce   text[];
+	q_expires bigint[];
+	q_now     bigint[];
+	q_verdict text[];
+	-- The codes' verdicts and conflicts, by index.
+	c_verdict text[];
+	c_newest  bigint[];
+	s_found   integer[];
 BEGIN
 	FOR v_lock IN
 		SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest(c_number) AS x ORDER BY h
@@ -51,50 +68,128 @@ BEGIN
 		END LOOP;
 	END LOOP;
 
-	FOR i IN 1 .. coalesce(cardinality(n_key), 0) LOOP
-		kind := 'n'; idx := i; newest := 0;
-		verdict := nonce_use(n_key[i], n_nonce[i], n_expires[i], n_now[i], p_max);
-		RETURN NEXT;
-	END LOOP;
+	-- Nonces.
+	SELECT array_agg(k ORDER BY o), array_agg(i ORDER BY o), array_agg(ky ORDER BY o),
+		array_agg(nc ORDER BY o), array_agg(e ORDER BY o), array_agg(t ORDER BY o)
+	INTO q_kind, q_idx, q_key, q_nonce, q_expires, q_now
+	FROM (
+		SELECT 'n' AS k, i::integer, ky, nc, e, t, i AS o
+		FROM unnest(n_key, n_nonce, n_expires, n_now) WITH ORDINALITY AS u(ky, nc, e, t, i)
+		UNION ALL
+		SELECT 'c', i::integer, ky, nc, e, t, 1000000 + i
+		FROM unnest(c_nonce_key, c_nonce, c_nonce_expires, c_nonce_now) WITH ORDINALITY AS u(ky, nc, e, t, i)
+		WHERE ky <> '') AS all_nonces;
 
-	FOR i IN 1 .. coalesce(cardinality(c_number), 0) LOOP
-		kind := 'c'; idx := i; newest := 0;
-		verdict := 'ok';
-		IF c_nonce_key[i] <> '' THEN
-			verdict := nonce_use(c_nonce_key[i], c_nonce[i], c_nonce_expires[i], c_nonce_now[i], p_max);
-		END IF;
-		IF verdict <> 'ok' THEN
-			NULL; -- a replayed (or over-bound) call changes nothing
-		ELSIF NOT EXISTS (SELECT 1 FROM phone_numbers WHERE cust_space_id = c_space[i] AND number = c_number[i]) THEN
-			verdict := 'notfound';
-		ELSE
-			SELECT max(sent_at) INTO v_sent FROM verify_codes
-			WHERE cust_space_id = c_space[i] AND number = c_number[i]
-				AND sent_at > c_not_after[i] AND status <> 'failed';
-			IF v_sent IS NOT NULL THEN
-				verdict := 'conflict'; newest := v_sent;
-			ELSE
-				INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at,
-					expires_at, request_id, access_key_id, status)
-				VALUES (c_space[i], c_number[i], c_code[i], c_method[i], c_locale[i], c_sent[i],
-					c_expires[i], c_request[i], c_access_key[i], c_status[i]);
-				verdict := 'ok';
-			END IF;
-		END IF;
-		RETURN NEXT;
-	END LOOP;
+	IF q_key IS NOT NULL THEN
+		-- Two expired nonces of a key leave with each of its new ones, so that its rows follow
+		-- its live nonces instead of piling up until the bound.
+		WITH per_key AS (
+			SELECT ky, count(*) AS n, min(t) AS t FROM unnest(q_key, q_now) AS u(ky, t) GROUP BY ky),
+		doomed AS (
+			SELECT d.ctid FROM per_key, LATERAL (
+				SELECT ctid FROM nonces
+				WHERE access_key_id = per_key.ky AND expires_at <= per_key.t
+				LIMIT 2 * per_key.n) AS d),
+		gone AS (
+			DELETE FROM nonces WHERE ctid IN (SELECT ctid FROM doomed) RETURNING access_key_id)
+		UPDATE nonce_keys SET held = held - g.n
+		FROM (SELECT access_key_id AS ky, count(*) AS n FROM gone GROUP BY 1) AS g
+		WHERE nonce_keys.access_key_id = g.ky;
 
-	FOR i IN 1 .. coalesce(cardinality(s_number), 0) LOOP
-		kind := 's'; idx := i; newest := 0;
-		UPDATE verify_codes SET status = s_status[i]
-		WHERE seq = (
-			SELECT seq FROM verify_codes
-			WHERE cust_space_id = s_space[i] AND number = s_number[i] AND sent_at = s_sent[i]
-			ORDER BY seq DESC
-			LIMIT 1);
-		verdict := CASE WHEN FOUND THEN 'ok' ELSE 'notfound' END;
-		RETURN NEXT;
-	END LOOP;
+		-- A key that would go over the bound: only live nonces count, so all its expired
+		-- ones leave first.
+		WITH per_key AS (
+			SELECT ky, count(*) AS n, min(t) AS t FROM unnest(q_key, q_now) AS u(ky, t) GROUP BY ky),
+		tight AS (
+			SELECT per_key.* FROM per_key JOIN nonce_keys k ON k.access_key_id = per_key.ky
+			WHERE k.held + per_key.n > p_max),
+		gone AS (
+			DELETE FROM nonces USING tight
+			WHERE nonces.access_key_id = tight.ky AND nonces.expires_at <= tight.t
+			RETURNING nonces.access_key_id)
+		UPDATE nonce_keys SET held = held - g.n
+		FROM (SELECT access_key_id AS ky, count(*) AS n FROM gone GROUP BY 1) AS g
+		WHERE nonce_keys.access_key_id = g.ky;
+
+		-- Each nonce: 'used' when recorded and live; an expired record is used again in its
+		-- place ('reuse', no room needed); a new one needs room under the bound, in order.
+		SELECT array_agg(v ORDER BY o) INTO q_verdict FROM (
+			SELECT o, CASE
+				WHEN x.expires_at IS NOT NULL AND x.expires_at > u.t THEN 'used'
+				WHEN x.expires_at IS NOT NULL THEN 'reuse'
+				WHEN row_number() OVER (PARTITION BY u.ky, x.expires_at IS NULL ORDER BY o)
+					<= p_max - k.held THEN 'new'
+				ELSE 'full' END AS v
+			FROM unnest(q_key, q_nonce, q_now) WITH ORDINALITY AS u(ky, nc, t, o)
+			JOIN nonce_keys k ON k.access_key_id = u.ky
+			LEFT JOIN nonces x ON x.access_key_id = u.ky AND x.nonce = u.nc) AS d;
+
+		INSERT INTO nonces (access_key_id, nonce, expires_at)
+		SELECT ky, nc, e FROM unnest(q_key, q_nonce, q_expires, q_verdict) AS u(ky, nc, e, v)
+		WHERE v IN ('new', 'reuse')
+		ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at;
+
+		UPDATE nonce_keys SET held = held + g.n, latest_expiry = greatest(latest_expiry, g.e)
+		FROM (
+			SELECT ky, count(*) FILTER (WHERE v = 'new') AS n, max(e) AS e
+			FROM unnest(q_key, q_expires, q_verdict) AS u(ky, e, v)
+			WHERE v IN ('new', 'reuse') GROUP BY ky) AS g
+		WHERE nonce_keys.access_key_id = g.ky;
+
+		RETURN QUERY SELECT 'n'::text, i, CASE WHEN v IN ('new', 'reuse') THEN 'ok' ELSE v END, 0::bigint
+		FROM unnest(q_kind, q_idx, q_verdict) AS u(k, i, v) WHERE k = 'n';
+	END IF;
+
+	-- Codes: refused by their nonce, or not found, or in conflict, or recorded.
+	IF c_number IS NOT NULL THEN
+		SELECT array_agg(v ORDER BY o), array_agg(nw ORDER BY o) INTO c_verdict, c_newest FROM (
+			SELECT u.o, CASE
+				WHEN qv.v IS NOT NULL AND qv.v NOT IN ('new', 'reuse') THEN qv.v
+				WHEN p.number IS NULL THEN 'notfound'
+				WHEN m.newest IS NOT NULL THEN 'conflict'
+				ELSE 'ok' END AS v,
+				coalesce(m.newest, 0) AS nw
+			FROM unnest(c_space, c_number, c_not_after) WITH ORDINALITY AS u(sp, nb, na, o)
+			LEFT JOIN (
+				SELECT i, v FROM unnest(q_kind, q_idx, q_verdict) AS q(k, i, v) WHERE k = 'c'
+			) AS qv ON qv.i = u.o
+			LEFT JOIN phone_numbers p ON p.cust_space_id = u.sp AND p.number = u.nb
+			LEFT JOIN LATERAL (
+				SELECT max(sent_at) AS newest FROM verify_codes
+				WHERE cust_space_id = u.sp AND number = u.nb AND sent_at > u.na AND status <> 'failed'
+			) AS m ON true) AS d;
+
+		INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at,
+			expires_at, request_id, access_key_id, status)
+		SELECT sp, nb, cd, me, lo, se, ex, rq, ak, st
+		FROM unnest(c_space, c_number, c_code, c_method, c_locale, c_sent, c_expires, c_request,
+			c_access_key, c_status, c_verdict) WITH ORDINALITY
+			AS u(sp, nb, cd, me, lo, se, ex, rq, ak, st, v, o)
+		WHERE v = 'ok'
+		ORDER BY o;
+
+		RETURN QUERY SELECT 'c'::text, o::integer, v, nw
+		FROM unnest(c_verdict, c_newest) WITH ORDINALITY AS u(v, nw, o);
+	END IF;
+
+	-- Statuses: each sets the newest code of its number sent at that time.
+	IF s_number IS NOT NULL THEN
+		WITH u AS (
+			SELECT * FROM unnest(s_space, s_number, s_sent, s_status) WITH ORDINALITY
+				AS u(sp, nb, se, st, o)),
+		target AS (
+			SELECT DISTINCT ON (u.o) u.o, v.seq, u.st FROM u
+			JOIN verify_codes v ON v.cust_space_id = u.sp AND v.number = u.nb AND v.sent_at = u.se
+			ORDER BY u.o, v.seq DESC),
+		done AS (
+			UPDATE verify_codes SET status = target.st FROM target
+			WHERE verify_codes.seq = target.seq RETURNING target.o)
+		SELECT array_agg(o::integer) INTO s_found FROM done;
+
+		RETURN QUERY SELECT 's'::text, o::integer,
+			CASE WHEN o::integer = ANY(coalesce(s_found, '{}')) THEN 'ok' ELSE 'notfound' END, 0::bigint
+		FROM generate_series(1, cardinality(s_number)) AS o;
+	END IF;
 
 	IF coalesce(cardinality(m_phone), 0) > 0 THEN
 		INSERT INTO messages (phone_number, method, locale, code, text, created_at)
@@ -108,10 +203,8 @@ BEGIN
 			DELETE FROM messages
 			WHERE id <= (SELECT id FROM messages ORDER BY id DESC OFFSET p_keep LIMIT 1);
 		END IF;
-		FOR i IN 1 .. cardinality(m_phone) LOOP
-			kind := 'm'; idx := i; verdict := 'ok'; newest := 0;
-			RETURN NEXT;
-		END LOOP;
+		RETURN QUERY SELECT 'm'::text, o::integer, 'ok'::text, 0::bigint
+		FROM generate_series(1, cardinality(m_phone)) AS o;
 	END IF;
 END
 $$;
