@@ -145,17 +145,7 @@ func (g *groups) later(ctx context.Context, call *camsd.Call, w *write, wrap fun
 // start queues w on q.
 func (g *groups) start(ctx context.Context, q chan *write, w *write) error {
 	w.done = make(chan struct{})
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.done {
-		return errClosed
-	}
-	select {
-	case q <- w:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return send(ctx, g, q, w)
 }
 
 // close makes every write queued so far, then stops the writers. Writes queued after it fail.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -33,7 +32,6 @@ type Limiter struct {
 	sweeps sweeper
 
 	queue chan *decision
-	once  sync.Once
 
 	now func() time.Time // tests only: the time to decide at instead of PostgreSQL's
 }
@@ -51,7 +49,10 @@ type decision struct {
 // NewLimiter returns the Limiter on db's database (and schema). Its writer stops when db is
 // closed.
 func NewLimiter(db *DB) *Limiter {
-	return &Limiter{db: db, queue: make(chan *decision, 4*maxGroup)}
+	l := &Limiter{db: db, queue: make(chan *decision, 4*maxGroup)}
+	db.groups.wg.Add(1)
+	go l.writer()
+	return l
 }
 
 // Allow decides one call for key in its group's statement; limiter_allow locks the key's row,
@@ -65,14 +66,9 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 	if limit <= 0 {
 		return camsd.Decision{}, fmt.Errorf("postgres: limit %d for key %q is not positive", limit, key)
 	}
-	l.once.Do(func() { l.db.groups.wg.Add(1); go l.writer() })
 	q := &decision{key: key, limit: limit, done: make(chan struct{})}
-	select {
-	case l.queue <- q:
-	case <-l.db.groups.stop:
-		return camsd.Decision{}, errClosed
-	case <-ctx.Done():
-		return camsd.Decision{}, ctx.Err()
+	if err := send(ctx, l.db.groups, l.queue, q); err != nil {
+		return camsd.Decision{}, err
 	}
 	select {
 	case <-q.done:
@@ -104,31 +100,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 // writer makes groups of decisions until the DB is closed.
 func (l *Limiter) writer() {
 	defer l.db.groups.wg.Done()
-	batch := make([]*decision, 0, maxGroup)
-	for {
-		select {
-		case q := <-l.queue:
-			batch = append(batch[:0], q)
-		case <-l.db.groups.stop:
-			for {
-				select {
-				case q := <-l.queue:
-					q.err = errClosed
-					close(q.done)
-				default:
-					return
-				}
-			}
-		}
-	fill:
-		for len(batch) < maxGroup {
-			select {
-			case q := <-l.queue:
-				batch = append(batch, q)
-			default:
-				break fill
-			}
-		}
+	batchLoop(l.queue, l.db.groups.stop, func(batch []*decision) {
 		err := l.decide(batch)
 		for _, q := range batch {
 			if err != nil {
@@ -136,7 +108,7 @@ func (l *Limiter) writer() {
 			}
 			close(q.done)
 		}
-	}
+	})
 }
 
 // decide makes batch's decisions in one statement.

@@ -56,6 +56,8 @@ type DB struct {
 	nonces    sweeper
 	groups    *groups // group commit of the hot path's writes (group.go)
 
+	numberReads chan *numberRead // PhoneNumber's batches (numberread.go)
+
 	tenants  tenantCache // keys and spaces (cache.go)
 	listener *listener   // keeps tenants honest (listen.go)
 }
@@ -111,6 +113,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.groups = newGroups(pool, db.maxNonces)
+	db.startNumberReads()
 	db.listener = startListener(pool.Config(), channel, &db.tenants)
 	return db, nil
 }

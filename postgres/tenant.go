@@ -102,20 +102,26 @@ func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, erro
 
 // PhoneNumber returns the number in the space. Returns ErrNotFound, also for ids PostgreSQL's
 // text could not hold (see validText). Numbers are not cached: ChangeNumber changes them on
-// the hot path.
+// the hot path. Concurrent reads are batched (numberread.go): a read queued after a commit
+// sees it, since its batch's query starts after.
 func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*camsd.PhoneNumber, error) {
 	if !validText(custSpaceID) || !validText(number) {
 		return nil, camsd.ErrNotFound
 	}
-	n := camsd.PhoneNumber{CustSpaceID: custSpaceID, Number: number}
-	var initiated, verified int64
-	err := db.pool.QueryRow(ctx, `
-		SELECT id, status, initiated_at, verified_at FROM phone_numbers
-		WHERE cust_space_id = $1 AND number = $2`,
-		custSpaceID, number).Scan(&n.ID, &n.Status, &initiated, &verified)
-	if err != nil {
-		return nil, wrap("phone number", err)
+	r := &numberRead{space: custSpaceID, number: number, done: make(chan struct{})}
+	if err := send(ctx, db.groups, db.numberReads, r); err != nil {
+		return nil, err
 	}
-	n.InitiatedAt, n.VerifiedAt = fromNanos(initiated), fromNanos(verified)
-	return &n, nil
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	switch {
+	case r.err != nil:
+		return nil, wrap("phone number", r.err)
+	case !r.found:
+		return nil, camsd.ErrNotFound
+	}
+	return &r.n, nil
 }

@@ -51,6 +51,7 @@ DECLARE
 	c_verdict text[];
 	c_newest  bigint[];
 	s_found   integer[];
+	v_trim    bigint;
 BEGIN
 	FOR v_lock IN
 		SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest(c_number) AS x ORDER BY h
@@ -200,8 +201,13 @@ BEGIN
 		-- One trim for the whole group, by whichever group holds the outbox's lock; a group
 		-- that finds it taken leaves its surplus to the next trim.
 		IF p_keep > 0 AND pg_try_advisory_xact_lock(p_outbox_lock) THEN
-			DELETE FROM messages
-			WHERE id <= (SELECT id FROM messages ORDER BY id DESC OFFSET p_keep LIMIT 1);
+			-- The bound first; the DELETE is planned for its value (EXECUTE), so that it walks
+			-- the primary key over the few ids below it rather than the whole table, which a
+			-- plan for any bound would read.
+			SELECT id INTO v_trim FROM messages ORDER BY id DESC OFFSET p_keep LIMIT 1;
+			IF v_trim IS NOT NULL THEN
+				EXECUTE format('DELETE FROM messages WHERE id <= %s', v_trim);
+			END IF;
 		END IF;
 		RETURN QUERY SELECT 'm'::text, o::integer, 'ok'::text, 0::bigint
 		FROM generate_series(1, cardinality(m_phone)) AS o;
