@@ -161,6 +161,9 @@ func TestReplicas_FlowControl(t *testing.T) {
 	query := map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": migrating}
 	var limited, other atomic.Int64
 	var next atomic.Int64
+	type interval struct{ sent, replied time.Time }
+	var imu sync.Mutex
+	var admitted []interval // request–reply intervals of the admitted calls, as a client saw them
 	deadline := time.Now().Add(3 * time.Second)
 	var wg sync.WaitGroup
 	for range 12 {
@@ -172,9 +175,13 @@ func TestReplicas_FlowControl(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; i < 5000 && time.Now().Before(deadline); i++ {
 				c := clients[next.Add(1)%int64(len(clients))]
+				sent := time.Now()
 				_, err := call(c, "GetPhoneNumberVerificationStatus", query)
 				switch {
 				case err == nil:
+					imu.Lock()
+					admitted = append(admitted, interval{sent, time.Now()})
+					imu.Unlock()
 				case asSDKError(t, err).Code == "System.LimitControl":
 					limited.Add(1)
 				default:
@@ -196,6 +203,20 @@ func TestReplicas_FlowControl(t *testing.T) {
 	}
 	if err := limitertest.CheckWindows(at, qps); err != nil {
 		t.Errorf("across replicas: %v", err)
+	}
+	// As a client sees it: no second holds more than qps admitted calls whose whole
+	// request–reply interval lies inside it (the seconds that start at a sending).
+	for _, w := range admitted {
+		in := 0
+		for _, a := range admitted {
+			if !a.sent.Before(w.sent) && a.replied.Before(w.sent.Add(time.Second)) {
+				in++
+			}
+		}
+		if in > qps {
+			t.Errorf("%d admitted calls sent and answered within the second from %v; limit %d", in, w.sent, qps)
+			break
+		}
 	}
 	// Saturated for 3 s, an exact limiter admits a burst of qps at the first admission and
 	// another as each of those leaves the window: exactly 2*qps in the first two seconds.
