@@ -39,6 +39,19 @@ func (c *tenantCache) invalidate() {
 	c.clear()
 }
 
+// invalidateNumbers forgets the numbers' records in every space, and makes reads in progress
+// keep nothing: a change of numbers alone (ChangeNumber) leaves the keys and spaces cached.
+func (c *tenantCache) invalidateNumbers(numbers []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for k := range c.numbers {
+		if slices.Contains(numbers, k.number) {
+			delete(c.numbers, k)
+		}
+	}
+}
+
 // clear empties the maps. c.mu must be held.
 func (c *tenantCache) clear() {
 	clear(c.principals)

@@ -15,9 +15,9 @@ const firstNumberID = 100_000_000_000_000
 // ChangeNumber reads the number's state, runs change on it and writes back what change
 // changed, in one op of the writer: changes of any number are serial, which is what makes
 // each one atomic. With a camsd.Call it returns once the outcome is decided,
-// before the commit (see durability.go). When it writes a number's records it invalidates the
-// tenant cache, which holds numbers; a change that only counts a try or adds audit records
-// leaves the cache alone.
+// before the commit (see durability.go). When it writes a number's records it has the tenant
+// cache forget that number's records (the keys and spaces stay); a change that only counts a
+// try or adds audit records leaves the cache alone.
 func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, number string, since time.Time, change func(*camsd.NumberTxn) error) error {
 	var ruleErr error
 	o := &op{}
@@ -32,7 +32,9 @@ func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, n
 			return err
 		}
 		records, err := t.save(tx, before)
-		o.touchesTenants = records
+		if records {
+			o.touchesNumber = number
+		}
 		return err
 	}
 	err := db.decide(ctx, call, "change number", o)

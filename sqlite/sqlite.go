@@ -142,7 +142,7 @@ func (db *DB) Open() (err error) {
 	if applyAt <= 0 {
 		applyAt = defaultApplyAt
 	}
-	if db.w, err = startWriter(conn, db.path+"-wal", l, db.fsync, db.maxBatch, applyAt, func() int64 { return db.now().UnixNano() }, db.tenants.invalidate); err != nil {
+	if db.w, err = startWriter(conn, db.path+"-wal", l, db.fsync, db.maxBatch, applyAt, func() int64 { return db.now().UnixNano() }, db.tenantsChanged); err != nil {
 		l.close()
 		conn.Close()
 		return err
@@ -245,4 +245,14 @@ func readerDSN(path string) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "query_only(1)")
 	return path + "?" + q.Encode()
+}
+
+// tenantsChanged is the writer's word that a group changed tenants: all of them (nil), or only
+// the records of numbers.
+func (db *DB) tenantsChanged(numbers []string) {
+	if numbers == nil {
+		db.tenants.invalidate()
+		return
+	}
+	db.tenants.invalidateNumbers(numbers)
 }

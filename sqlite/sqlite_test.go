@@ -374,7 +374,7 @@ func TestDB_tenantCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Run("reads fill it, a tenant write empties it, other writes do not", func(t *testing.T) {
+	t.Run("reads fill it, a tenant write empties it, a number's change forgets that number, other writes nothing", func(t *testing.T) {
 		db := openTemp(t, nil)
 		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
 			t.Fatal(err)
@@ -392,6 +392,21 @@ func TestDB_tenantCache(t *testing.T) {
 		}
 		if n := db.tenants.len(); n != 3 {
 			t.Errorf("%d entries after SaveCode; want 3", n)
+		}
+		// A change of the number's records forgets that number only: the key and the space
+		// stay, and the next read sees the change.
+		err := db.ChangeNumber(t.Context(), nil, storetest.AcmeSpace, storetest.Number1, storetest.T0, func(tx *camsd.NumberTxn) error {
+			tx.Record(storetest.AcmeSpace).VerifiedAt = storetest.T0
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := db.tenants.len(); n != 2 {
+			t.Errorf("%d entries after a number's change; want 2 (its record forgotten)", n)
+		}
+		if n, err := db.PhoneNumber(t.Context(), storetest.AcmeSpace, storetest.Number1); err != nil || !n.VerifiedAt.Equal(storetest.T0) {
+			t.Errorf("PhoneNumber after the change = %+v, %v; want it verified", n, err)
 		}
 		if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
 			t.Fatal(err)

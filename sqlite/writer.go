@@ -43,7 +43,7 @@ type writer struct {
 
 	// tenantsChanged, if set, is called after a group that held an op with
 	// touchesTenants ends, before any of its ops is reported committed.
-	tenantsChanged func()
+	tenantsChanged func(numbers []string)
 
 	mu     sync.Mutex
 	queue  []*op
@@ -100,6 +100,9 @@ type op struct {
 	// phone numbers, so that what caches them is told when its group ends. An fn that
 	// knows only as it runs may set it then.
 	touchesTenants bool
+	// touchesNumber, when not empty, is the one number whose records an fn wrote, and
+	// nothing else of the tenants (ChangeNumber): only its cached records are forgotten.
+	touchesNumber string
 
 	taken, canceled bool // guarded by writer.mu
 
@@ -116,7 +119,7 @@ type op struct {
 // startWriter starts a writer on conn, whose database's write-ahead log is the file at
 // walPath, with its journal's log l, both made durable by fsync (nil: syncLog), that applies
 // its journal once applyAt writes wait; now is the clock for the nonces' expiry.
-func startWriter(conn *sql.Conn, walPath string, l *jlog, fsync func(*os.File) error, max, applyAt int, now func() int64, tenantsChanged func()) (*writer, error) {
+func startWriter(conn *sql.Conn, walPath string, l *jlog, fsync func(*os.File) error, max, applyAt int, now func() int64, tenantsChanged func(numbers []string)) (*writer, error) {
 	w, err := newWriter(conn, max)
 	if err != nil {
 		return nil, err
@@ -267,10 +270,11 @@ func (w *writer) close() error {
 // txn is the writer's open group: the ops taken into it and, once one needs it, a SQLite
 // transaction.
 type txn struct {
-	ops     []*op // taken into it, in order
-	sql     bool  // a SQLite transaction is open
-	tenants bool  // an op may have written tenants
-	err     error // set once the group is broken
+	ops     []*op    // taken into it, in order
+	sql     bool     // a SQLite transaction is open
+	tenants bool     // an op may have written tenants
+	numbers []string // numbers whose records ops wrote (touchesNumber)
+	err     error    // set once the group is broken
 }
 
 // run takes queued ops into a group and ends it when the syncer can sync it at once: while
@@ -383,6 +387,9 @@ func (w *writer) applyAll(t *txn, ops []*op) {
 			t.err = w.apply(context.Background(), t, o)
 		}
 		t.tenants = t.tenants || o.touchesTenants // fn may have set it
+		if o.touchesNumber != "" {
+			t.numbers = append(t.numbers, o.touchesNumber)
+		}
 		if t.err != nil {
 			// The group itself is broken, so no write of it is kept, and no one may hear
 			// otherwise; the ops before this one hear it when they ask whether they are
@@ -440,8 +447,12 @@ func (w *writer) end(t *txn) {
 			w.startJob()
 		}
 	}
-	if t.tenants && w.tenantsChanged != nil {
-		w.tenantsChanged()
+	switch {
+	case w.tenantsChanged == nil:
+	case t.tenants:
+		w.tenantsChanged(nil)
+	case len(t.numbers) > 0:
+		w.tenantsChanged(t.numbers)
 	}
 	for _, o := range t.ops {
 		// An outcome decided in a group that did not commit may rest on writes that were
