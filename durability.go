@@ -60,9 +60,6 @@ func (c *Call) Defer(wait func() error) error {
 	return nil
 }
 
-// Shared reports whether writes may register their waits with c instead of waiting.
-func (c *Call) Shared() bool { return c != nil }
-
 // Wait blocks until every write registered so far is durable and returns their errors. A nil
 // *Call's returns nil at once.
 func (c *Call) Wait() error {

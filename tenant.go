@@ -1,5 +1,7 @@
 package camsd
 
+import "slices"
+
 // Account is an Alibaba Cloud account (a tenant of camsd), identified by its numeric UID.
 type Account struct {
 	UID        string
@@ -38,6 +40,18 @@ type Principal struct {
 	Key     AccessKey
 	Account Account
 	User    *User // nil when the account's own key signed
+}
+
+// Clone returns a copy of p that shares nothing mutable with it: what a store's cache hands
+// out, so that a caller cannot change what it keeps.
+func (p *Principal) Clone() *Principal {
+	c := *p
+	if p.User != nil {
+		u := *p.User
+		u.Policies = slices.Clone(u.Policies)
+		c.User = &u
+	}
+	return &c
 }
 
 // Space is an ISV sub-customer's space (CustSpaceId), owned by one account.

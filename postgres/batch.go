@@ -18,6 +18,19 @@ func send[T any](ctx context.Context, g *groups, q chan T, it T) error {
 	}
 }
 
+// take appends whatever is queued on q to batch, up to maxGroup, without waiting.
+func take[T any](q chan T, batch []T) []T {
+	for len(batch) < maxGroup {
+		select {
+		case it := <-q:
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // batchLoop runs until stop is closed: it waits for a first item on q, takes whatever else is
 // queued, up to maxGroup, and hands the batch to run; once stop is closed it hands over what
 // is still queued, then returns. The Limiter's decisions and PhoneNumber's reads are made so,
@@ -28,34 +41,12 @@ func batchLoop[T any](q chan T, stop <-chan struct{}, run func([]T)) {
 	for {
 		select {
 		case first := <-q:
-			batch = append(batch[:0], first)
+			run(take(q, append(batch[:0], first)))
 		case <-stop:
-			for {
-				batch = batch[:0]
-				for len(batch) < maxGroup {
-					select {
-					case it := <-q:
-						batch = append(batch, it)
-						continue
-					default:
-					}
-					break
-				}
-				if len(batch) == 0 {
-					return
-				}
+			for batch = take(q, batch[:0]); len(batch) > 0; batch = take(q, batch[:0]) {
 				run(batch)
 			}
+			return
 		}
-	fill:
-		for len(batch) < maxGroup {
-			select {
-			case it := <-q:
-				batch = append(batch, it)
-			default:
-				break fill
-			}
-		}
-		run(batch)
 	}
 }

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,17 +154,6 @@ func (c *tenantCache) stop() {
 	c.principals.clear()
 	c.spaces.clear()
 	c.until = time.Time{}
-}
-
-// clonePrincipal returns a copy of p that shares nothing mutable with it.
-func clonePrincipal(p *camsd.Principal) *camsd.Principal {
-	c := *p
-	if p.User != nil {
-		u := *p.User
-		u.Policies = slices.Clone(u.Policies)
-		c.User = &u
-	}
-	return &c
 }
 
 // CacheHits returns how many Principal and Space calls this DB answered from its tenant cache.

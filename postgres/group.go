@@ -110,36 +110,30 @@ func (g *groups) do(ctx context.Context, w *write) error {
 	if err := g.start(ctx, g.deciding, w); err != nil {
 		return err
 	}
-	select {
-	case <-w.done:
-		return w.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return w.wait(ctx)
 }
 
 // later queues w for a write whose caller needs nothing from it but its commit: without a
 // call it waits for the commit, like do; with one it returns once w is queued and registers
 // the wait with call, so that w's commit may be the one its call's next writes share.
 func (g *groups) later(ctx context.Context, call *camsd.Call, w *write, wrap func(error) error) error {
-	if call == nil {
-		if err := g.start(ctx, g.deferred, w); err != nil {
-			return wrap(err)
-		}
-		select {
-		case <-w.done:
-			return wrap(w.err)
-		case <-ctx.Done():
-			return wrap(ctx.Err())
-		}
-	}
 	if err := g.start(ctx, g.deferred, w); err != nil {
 		return wrap(err)
 	}
-	return call.Defer(func() error {
-		<-w.done
-		return wrap(w.err)
-	})
+	if call == nil {
+		return wrap(w.wait(ctx))
+	}
+	return call.Defer(func() error { return wrap(w.wait(context.Background())) })
+}
+
+// wait returns w's error once its group is made, or ctx's if it ends first.
+func (w *write) wait(ctx context.Context) error {
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // start queues w on q.
@@ -175,43 +169,26 @@ func (g *groups) writer(q chan *write) {
 				batch = []*write{first}
 			case <-g.stop:
 				// Nothing can be queued any more: make what is left, then stop.
-				for batch = take(q, nil, nil); len(batch) > 0; batch = take(q, carry, nil) {
-					carry = g.makeAll(batch)
+				for batch = take(q, nil); len(batch) > 0; batch = take(q, nil) {
+					g.makeAll(batch)
 				}
 				return
 			}
 		}
-		batch = take(q, batch, nil)
+		batch = take(q, batch)
 		var group []*write
 		group, carry = split(batch)
 		g.make(group)
 	}
 }
 
-// take appends first (if not nil) and whatever else is queued on q to batch, up to maxGroup.
-func take(q chan *write, batch []*write, first *write) []*write {
-	if first != nil {
-		batch = append(batch, first)
-	}
-	for len(batch) < maxGroup {
-		select {
-		case w := <-q:
-			batch = append(batch, w)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// makeAll makes batch in as many groups as split needs, and returns nil.
-func (g *groups) makeAll(batch []*write) []*write {
+// makeAll makes batch in as many groups as split needs.
+func (g *groups) makeAll(batch []*write) {
 	for len(batch) > 0 {
 		var group []*write
 		group, batch = split(batch)
 		g.make(group)
 	}
-	return nil
 }
 
 // split returns the writes of batch that one group can make, at most one write of each

@@ -87,12 +87,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 	}
 	if l.sweeps.due(limiterSweepEvery) {
 		// The decision stands whatever becomes of the sweep, and the next one retries.
-		var now *time.Time
-		if l.now != nil {
-			t := l.now()
-			now = &t
-		}
-		l.db.pool.Exec(ctx, `SELECT limiter_sweep($1, $2)`, now, limiterSweepBatch)
+		l.db.pool.Exec(ctx, `SELECT limiter_sweep($1, $2)`, l.clock(), limiterSweepBatch)
 	}
 	return d, nil
 }
@@ -117,11 +112,7 @@ func (l *Limiter) decide(batch []*decision) error {
 	for i, q := range batch {
 		keys[i], limits[i] = q.key, int32(min(q.limit, math.MaxInt32))
 	}
-	var now *time.Time // NULL: PostgreSQL's clock
-	if l.now != nil {
-		t := l.now()
-		now = &t
-	}
+	now := l.clock()
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	rows, err := l.db.pool.Query(ctx, `SELECT idx, allowed, decided_at, edge FROM limiter_allow_group($1, $2, $3)`, keys, limits, now)
@@ -152,4 +143,13 @@ func (l *Limiter) decide(batch []*decision) error {
 		return fmt.Errorf("%d decisions for %d calls", seen, len(batch))
 	}
 	return nil
+}
+
+// clock is the time to decide at: nil, PostgreSQL's clock, unless a test set l.now.
+func (l *Limiter) clock() *time.Time {
+	if l.now == nil {
+		return nil
+	}
+	t := l.now()
+	return &t
 }

@@ -60,6 +60,10 @@ type NonceGuard struct {
 	// nonce. A call that changes nothing then leaves its nonce in Redis alone.
 	WithChange bool
 
+	// Now is the replica's clock, which judges the expiry of a nonce left to the change (as
+	// the database's store judges its own). Default time.Now.
+	Now func() time.Time
+
 	fallbacks atomic.Uint64
 }
 
@@ -73,7 +77,11 @@ func (g *NonceGuard) Use(ctx context.Context, call *camsd.Call, accessKeyID, non
 	case err != nil:
 		return err
 	case g.WithChange && call != nil:
-		call.Nonce = &camsd.CallNonce{AccessKeyID: accessKeyID, Nonce: nonce, Expires: expires, Now: time.Now()}
+		now := time.Now
+		if g.Now != nil {
+			now = g.Now
+		}
+		call.Nonce = &camsd.CallNonce{AccessKeyID: accessKeyID, Nonce: nonce, Expires: expires, Now: now()}
 		return nil
 	}
 	return g.Durable.Use(ctx, call, accessKeyID, nonce, expires)

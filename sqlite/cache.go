@@ -96,14 +96,3 @@ func cached[K comparable, V any](c *tenantCache, m *map[K]V, k K, read func() (K
 	(*m)[k] = v
 	return v, nil
 }
-
-// clonePrincipal returns a copy of p that shares nothing mutable with it.
-func clonePrincipal(p *camsd.Principal) *camsd.Principal {
-	c := *p
-	if p.User != nil {
-		u := *p.User
-		u.Policies = slices.Clone(u.Policies)
-		c.User = &u
-	}
-	return &c
-}

@@ -33,7 +33,7 @@ func (db *DB) Principal(ctx context.Context, accessKeyID string) (*camsd.Princip
 	if err != nil {
 		return nil, err
 	}
-	return clonePrincipal(p), nil
+	return p.Clone(), nil
 }
 
 func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {

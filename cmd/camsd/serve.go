@@ -222,7 +222,7 @@ func (m *Main) flowControl(now func() time.Time) (camsd.Limiter, camsd.NonceStor
 		limiter := &redisstore.Fallback{Shared: redisstore.NewLimiter(c, m.Config.RedisPrefix), Local: local}
 		// PostgreSQL records a nonce that Redis admitted with the call's first change, in the
 		// same transaction (camsd.Call.Nonce); SQLite records every nonce at once.
-		nonces := &redisstore.NonceGuard{Redis: redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), Durable: m.DB, WithChange: m.pg != nil}
+		nonces := &redisstore.NonceGuard{Redis: redisstore.NewNonces(c, m.Config.RedisPrefix, m.Config.MaxNonces), Durable: m.DB, WithChange: m.pg != nil, Now: now}
 		m.Metrics.Counter("camsd_flow_control_fallbacks_total", "Flow-control decisions made by the per-replica limiter because Redis did not answer.",
 			func() float64 { return float64(limiter.Fallbacks()) })
 		m.Metrics.Counter("camsd_nonce_fallbacks_total", "Nonces checked by the database alone because Redis did not answer.",

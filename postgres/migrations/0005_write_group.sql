@@ -116,6 +116,13 @@ DECLARE
 	k_id   text[] := '{}';
 	k_held integer[] := '{}';
 	k_last bigint[] := '{}';
+	-- Every nonce of the group and its verdict; v_n of them are the group's own.
+	q_key     text[];
+	q_nonce   text[];
+	q_expires bigint[];
+	q_now     bigint[];
+	q_verdict text[] := '{}';
+	v_n       integer;
 BEGIN
 	FOR v_lock IN
 		SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest(c_number) AS x ORDER BY h
@@ -137,30 +144,33 @@ BEGIN
 		k_last := k_last || v_last;
 	END LOOP;
 
-	FOR i IN 1 .. coalesce(cardinality(n_key), 0) LOOP
-		kind := 'n'; idx := i; newest := 0;
-		j := array_position(k_id, n_key[i]);
+	-- Every nonce of the group, its own and then those its codes carry ('' for none), each
+	-- recorded under its key's count, which is written back once per key below.
+	q_key := coalesce(n_key, '{}') || coalesce(c_nonce_key, '{}');
+	q_nonce := coalesce(n_nonce, '{}') || coalesce(c_nonce, '{}');
+	q_expires := coalesce(n_expires, '{}') || coalesce(c_nonce_expires, '{}');
+	q_now := coalesce(n_now, '{}') || coalesce(c_nonce_now, '{}');
+	FOR i IN 1 .. cardinality(q_key) LOOP
+		CONTINUE WHEN q_key[i] = '';
+		j := array_position(k_id, q_key[i]);
 		SELECT r.verdict, r.held INTO verdict, v_held
-		FROM nonce_record(n_key[i], n_nonce[i], n_expires[i], n_now[i], p_max, k_held[j]) AS r;
+		FROM nonce_record(q_key[i], q_nonce[i], q_expires[i], q_now[i], p_max, k_held[j]) AS r;
+		q_verdict[i] := verdict;
 		k_held[j] := v_held;
 		IF verdict = 'ok' THEN
-			k_last[j] := greatest(k_last[j], n_expires[i]);
+			k_last[j] := greatest(k_last[j], q_expires[i]);
 		END IF;
+	END LOOP;
+	v_n := coalesce(cardinality(n_key), 0);
+
+	FOR i IN 1 .. v_n LOOP
+		kind := 'n'; idx := i; verdict := q_verdict[i]; newest := 0;
 		RETURN NEXT;
 	END LOOP;
 
 	FOR i IN 1 .. coalesce(cardinality(c_number), 0) LOOP
 		kind := 'c'; idx := i; newest := 0;
-		verdict := 'ok';
-		IF c_nonce_key[i] <> '' THEN
-			j := array_position(k_id, c_nonce_key[i]);
-			SELECT r.verdict, r.held INTO verdict, v_held
-			FROM nonce_record(c_nonce_key[i], c_nonce[i], c_nonce_expires[i], c_nonce_now[i], p_max, k_held[j]) AS r;
-			k_held[j] := v_held;
-			IF verdict = 'ok' THEN
-				k_last[j] := greatest(k_last[j], c_nonce_expires[i]);
-			END IF;
-		END IF;
+		verdict := coalesce(q_verdict[v_n + i], 'ok'); -- its nonce's, if it carries one
 		IF verdict <> 'ok' THEN
 			NULL; -- a replayed (or over-bound) call changes nothing
 		ELSIF NOT EXISTS (SELECT 1 FROM phone_numbers WHERE cust_space_id = c_space[i] AND number = c_number[i]) THEN
