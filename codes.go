@@ -34,6 +34,8 @@ const (
 	CodePhoneNumberAlreadyExists   = "PhoneNumber.AlreadyExists"
 	CodePhoneNumberNotVerified     = "PhoneNumber.NotVerified"
 	CodePhoneNumberRegisterTooFreq = "PhoneNumber.RegisterTooFrequent"
+	CodePhoneNumberAlreadyVerified = "PhoneNumber.AlreadyVerified"
+	CodePhoneNumberNotRegistered   = "PhoneNumber.NotRegistered"
 	CodeVerifyCodeSendTooFreq      = "VerifyCode.SendTooFrequent"
 	CodeVerifyCodeSendFailed       = "VerifyCode.SendFailed"
 	CodeVerifyCodeNotFound         = "VerifyCode.NotFound"

@@ -6,10 +6,23 @@ import "time"
 type NumberStatus string
 
 const (
+	// The migration flow: a number migrating into the space, registered (connected) here, or
+	// gone to another space.
 	StatusMigrating NumberStatus = "MIGRATING"
 	StatusConnected NumberStatus = "CONNECTED"
 	StatusMigrated  NumberStatus = "MIGRATED"
+
+	// A new number's lifecycle: added and not yet verified; verified (a pre-validated number)
+	// and not yet registered; registered (CONNECTED); taken off WhatsApp (deregistered).
+	StatusUnverified   NumberStatus = "UNVERIFIED"
+	StatusVerified     NumberStatus = "VERIFIED"
+	StatusDisconnected NumberStatus = "DISCONNECTED"
 )
+
+// NumberStatuses are every status a number can have, in the order of a number's life.
+var NumberStatuses = []NumberStatus{
+	StatusUnverified, StatusVerified, StatusMigrating, StatusConnected, StatusDisconnected, StatusMigrated,
+}
 
 // PhoneNumber is a WhatsApp phone number in a space. Number is country code plus national
 // number, digits only; ID is the phone number's id (Meta's phone-number id behind CAMS).
@@ -18,6 +31,10 @@ type PhoneNumber struct {
 	Number      string
 	ID          string
 	Status      NumberStatus
+
+	// VerifiedName is the display name the number was added with (AddChatappPhoneNumber);
+	// empty for migrated and seeded numbers that were given none.
+	VerifiedName string
 
 	// InitiatedAt is when the number's current migration into the space began (zero for a
 	// number that was seeded): codes sent before it belong to an earlier migration.
@@ -69,4 +86,14 @@ type Message struct {
 	Code        string
 	Text        string
 	CreatedAt   time.Time
+}
+
+// PreValidatedNumber is a number an account bought pre-validated: its seller gave the
+// account the number's verification code, and GetPreValidatePhoneId trades the two for ID,
+// which AddChatappPhoneNumber takes as PreValidateId to add the number already verified.
+type PreValidatedNumber struct {
+	UID        string
+	Number     string
+	VerifyCode string // 6 digits
+	ID         string // not guessable; the store makes it when the seed gives none
 }

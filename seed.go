@@ -11,6 +11,10 @@ type SeedAccount struct {
 	AccessKeys []AccessKey // UID and UserName are filled in by the parser
 	Users      []SeedUser
 	Spaces     []SeedSpace
+
+	// PreValidated are the numbers the account bought pre-validated (UID filled in by the
+	// parser).
+	PreValidated []PreValidatedNumber
 }
 
 // SeedUser is a RAM user with its keys and policy documents.

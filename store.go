@@ -20,6 +20,12 @@ type Store interface {
 	// PhoneNumber returns the number in the space. Returns ErrNotFound.
 	PhoneNumber(ctx context.Context, custSpaceID, number string) (*PhoneNumber, error)
 
+	// Numbers returns the space's numbers, ordered by number (none: an empty slice).
+	Numbers(ctx context.Context, custSpaceID string) ([]PhoneNumber, error)
+
+	// PreValidated returns the account's pre-validated numbers, ordered by number.
+	PreValidated(ctx context.Context, uid string) ([]PreValidatedNumber, error)
+
 	// LastCode returns the newest code recorded for the number in the space, whatever its
 	// status. Returns ErrNotFound when none was ever recorded.
 	LastCode(ctx context.Context, custSpaceID, number string) (*VerifyCode, error)

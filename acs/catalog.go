@@ -50,6 +50,8 @@ var catalog = map[string]entry{
 	camsd.CodePhoneNumberAlreadyExists:   {http.StatusBadRequest, "The phone number already exists."},
 	camsd.CodePhoneNumberNotVerified:     {http.StatusBadRequest, "The phone number has not been verified."},
 	camsd.CodePhoneNumberRegisterTooFreq: {http.StatusBadRequest, "The phone number has been registered too many times. Please try again later."},
+	camsd.CodePhoneNumberAlreadyVerified: {http.StatusBadRequest, "The phone number has already been verified."},
+	camsd.CodePhoneNumberNotRegistered:   {http.StatusBadRequest, "The phone number is not registered."},
 	camsd.CodeVerifyCodeSendFailed:       {http.StatusBadRequest, "The verification code could not be sent."},
 	camsd.CodeVerifyCodeNotFound:         {http.StatusBadRequest, "No verification code has been sent to the phone number, or it has been used."},
 	camsd.CodeVerifyCodeInvalid:          {http.StatusBadRequest, "The verification code is incorrect."},

@@ -131,3 +131,11 @@ func (p *fakeProvider) SendCode(ctx context.Context, _ *camsd.Call, m camsd.Code
 	}
 	return p.SendCodeFn(ctx, m)
 }
+
+func (s *fakeStore) Numbers(ctx context.Context, custSpaceID string) ([]camsd.PhoneNumber, error) {
+	return nil, errNotStubbed
+}
+
+func (s *fakeStore) PreValidated(ctx context.Context, uid string) ([]camsd.PreValidatedNumber, error) {
+	return nil, errNotStubbed
+}
