@@ -127,9 +127,9 @@ type TenantAdmin interface {
 // the caller should see are *Error values (for example VerifyCode.Invalid when the platform
 // refused a code, ServiceUnavailable when it did not answer in time).
 type Upstream interface {
-	// AddNumber adds CountryCode+MobileNumber to the space's WABA for migration and returns
-	// its phone-number id.
-	AddNumber(ctx context.Context, space Space, countryCode, mobileNumber string) (string, error)
+	// AddNumber adds the number to the space's WABA, for migration or as a new number (see
+	// NewNumber), and returns the platform's phone-number id.
+	AddNumber(ctx context.Context, space Space, n NewNumber) (string, error)
 	// RequestCode has the platform send a code to the number by method ("sms" or "voice") in
 	// locale.
 	RequestCode(ctx context.Context, phoneNumberID, method, locale string) error
@@ -137,4 +137,21 @@ type Upstream interface {
 	VerifyCode(ctx context.Context, phoneNumberID, code string) error
 	// Register registers the number on the space's WABA with the space's PIN.
 	Register(ctx context.Context, space Space, phoneNumberID string) error
+	// Deregister takes the number off WhatsApp; it stays in the space's WABA and can be
+	// registered again. The platform counts it against the same limit as Register.
+	Deregister(ctx context.Context, phoneNumberID string) error
+}
+
+// NewNumber is a number to add to a WABA (Upstream.AddNumber).
+type NewNumber struct {
+	// CountryCode is the calling code without "+", e.g. "86".
+	CountryCode string
+	// Number is the national number, without the country code.
+	Number string
+	// VerifiedName is the display name the platform reviews; required for a new number,
+	// optional (and kept from the old WABA) for a migration.
+	VerifiedName string
+	// Migrate says the number moves here from another WABA (the migration flow) rather than
+	// being new on WhatsApp.
+	Migrate bool
 }

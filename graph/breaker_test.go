@@ -8,23 +8,24 @@ import (
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/graph/graphtest"
 )
 
 var internal500 = fail(http.StatusInternalServerError, 2, 0, true, "Service temporarily unavailable")
 
 // newBrokenGraph returns a fake whose verify_code always answers 500 and a Client of it on a
 // fake clock.
-func newBrokenGraph(t *testing.T) (*fakeGraph, *Client, *fakeClock) {
-	f := newFakeGraph(t)
-	f.on("verify_code", internal500)
-	c, _ := newTestClient(t, f)
+func newBrokenGraph(t *testing.T) (*graphtest.Server, *Client, *fakeClock) {
+	g := newGraph(t)
+	g.FailAll("verify_code", internal500)
+	c, _ := newTestClient(t, g)
 	clock := newFakeClock()
 	c.Now = clock.Now
-	return f, c, clock
+	return g, c, clock
 }
 
 func TestClient_breakerOpens(t *testing.T) {
-	f, c, _ := newBrokenGraph(t)
+	g, c, _ := newBrokenGraph(t)
 
 	// Five consecutive failed attempts open it: three in the first call, two in the second.
 	for range 2 {
@@ -33,7 +34,7 @@ func TestClient_breakerOpens(t *testing.T) {
 			t.Fatalf("code = %s (%v), want ServiceUnavailable", got, err)
 		}
 	}
-	if hits := f.hits("verify_code"); hits != 5 {
+	if hits := g.Hits("verify_code"); hits != 5 {
 		t.Errorf("hits = %d, want 5", hits)
 	}
 	if s := c.Stats(); s.Breaker != BreakerOpen || s.Opens != 1 || s.Failures != 5 || s.Rejected != 1 {
@@ -54,13 +55,13 @@ func TestClient_breakerOpens(t *testing.T) {
 			t.Errorf("%s: refused after %v, want at once", call.edge, elapsed)
 		}
 	}
-	if n := len(f.requests()); n != 5 {
+	if n := len(g.Requests()); n != 5 {
 		t.Errorf("requests = %d, want still 5", n)
 	}
 }
 
 func TestClient_breakerHalfOpen(t *testing.T) {
-	f, c, clock := newBrokenGraph(t)
+	g, c, clock := newBrokenGraph(t)
 	for range 2 {
 		_ = c.VerifyCode(t.Context(), "1", "123456")
 	}
@@ -75,13 +76,13 @@ func TestClient_breakerHalfOpen(t *testing.T) {
 	}
 
 	t.Run("failed probe reopens", func(t *testing.T) {
-		before := f.hits("verify_code")
+		before := g.Hits("verify_code")
 		err := c.VerifyCode(t.Context(), "1", "123456")
 		var ge *Error
 		if !errors.As(err, &ge) || ge.Status != 500 {
 			t.Errorf("err = %v, want the probe's 500", err)
 		}
-		if got := f.hits("verify_code") - before; got != 1 {
+		if got := g.Hits("verify_code") - before; got != 1 {
 			t.Errorf("hits = %d, want the probe alone", got)
 		}
 		if s := c.Stats(); s.Breaker != BreakerOpen || s.Opens != 2 {
@@ -91,7 +92,7 @@ func TestClient_breakerHalfOpen(t *testing.T) {
 
 	t.Run("successful probe closes", func(t *testing.T) {
 		clock.Advance(DefaultBreakerCooldown)
-		f.on("verify_code", ok)
+		g.Clear("verify_code")
 		if err := c.VerifyCode(t.Context(), "1", "123456"); err != nil {
 			t.Fatalf("probe: %v", err)
 		}
@@ -106,24 +107,25 @@ func TestClient_breakerHalfOpen(t *testing.T) {
 
 // While the probe is in flight, other calls fail at once.
 func TestClient_breakerOneProbe(t *testing.T) {
-	f, c, clock := newBrokenGraph(t)
+	g, c, clock := newBrokenGraph(t)
 	for range 2 {
 		_ = c.VerifyCode(t.Context(), "1", "123456")
 	}
 	clock.Advance(DefaultBreakerCooldown)
 	open := make(chan struct{})
-	f.on("verify_code", gate(open, ok))
+	g.Clear("verify_code")
+	g.Fail("verify_code", graphtest.Fault{Wait: open}) // then Graph does the work
 
 	probe := make(chan error, 1)
 	go func() { probe <- c.VerifyCode(t.Context(), "1", "123456") }()
 	deadline := time.Now().Add(5 * time.Second)
-	for f.hits("verify_code") < 6 && time.Now().Before(deadline) {
+	for g.Hits("verify_code") < 6 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	if err := c.RequestCode(t.Context(), "1", "SMS", "en_US"); !errors.Is(err, ErrBreakerOpen) {
 		t.Errorf("during the probe: err = %v, want ErrBreakerOpen", err)
 	}
-	if hits := f.hits("request_code"); hits != 0 {
+	if hits := g.Hits("request_code"); hits != 0 {
 		t.Errorf("request_code hits = %d during the probe, want 0", hits)
 	}
 	close(open)
@@ -137,11 +139,11 @@ func TestClient_breakerOneProbe(t *testing.T) {
 
 // Graph answering, even with an error, shows it is up: the count starts over.
 func TestClient_breakerCountsConsecutiveFailures(t *testing.T) {
-	f := newFakeGraph(t)
-	f.on("verify_code", internal500, internal500, internal500, internal500,
+	g := newGraph(t)
+	g.Fail("verify_code", internal500, internal500, internal500, internal500,
 		fail(400, 136025, 0, false, "Verify code error"),
 		internal500, internal500, internal500, internal500)
-	c, _ := newTestClient(t, f)
+	c, _ := newTestClient(t, g)
 	c.MaxRetries = -1
 	for range 9 {
 		_ = c.VerifyCode(t.Context(), "1", "123456")
@@ -153,9 +155,9 @@ func TestClient_breakerCountsConsecutiveFailures(t *testing.T) {
 
 // Cancelling a call says nothing about Graph.
 func TestClient_breakerIgnoresCancellation(t *testing.T) {
-	f := newFakeGraph(t)
-	f.on("verify_code", hang)
-	c, _ := newTestClient(t, f)
+	g := newGraph(t)
+	g.FailAll("verify_code", hang)
+	c, _ := newTestClient(t, g)
 	c.BreakerThreshold = 1
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -167,12 +169,12 @@ func TestClient_breakerIgnoresCancellation(t *testing.T) {
 }
 
 func TestClient_breakerDisabled(t *testing.T) {
-	f, c, _ := newBrokenGraph(t)
+	g, c, _ := newBrokenGraph(t)
 	c.BreakerThreshold = -1
 	for range 4 {
 		_ = c.VerifyCode(t.Context(), "1", "123456")
 	}
-	if hits := f.hits("verify_code"); hits != 12 {
+	if hits := g.Hits("verify_code"); hits != 12 {
 		t.Errorf("hits = %d, want 12: no breaker", hits)
 	}
 	if s := c.Stats(); s.Breaker != BreakerClosed || s.Rejected != 0 {

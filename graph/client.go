@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/camsd/camsd"
 )
 
 // Defaults for the zero fields of Client.
@@ -62,7 +64,8 @@ type Client struct {
 
 // Attempt describes one request to Graph, as OnAttempt sees it.
 type Attempt struct {
-	// Call is the Graph edge: "phone_numbers", "request_code", "verify_code" or "register".
+	// Call is the Graph edge: "phone_numbers", "request_code", "verify_code", "register" or
+	// "deregister".
 	Call string
 	// N is 1 for a call's first attempt, 2 for its first retry, and so on.
 	N int
@@ -100,16 +103,30 @@ var (
 	requestCode  = endpoint{"request_code", retryUnacted}
 	verifyCode   = endpoint{"verify_code", retryTransient}
 	register     = endpoint{"register", retryUnacted}
+	// deregister shares register's limit at Meta (10 register or deregister calls per number
+	// in 72 hours, then 133016 and the number blocked for 72 hours): a repeat after Graph may
+	// have acted would spend a second one for nothing.
+	deregister = endpoint{"deregister", retryUnacted}
 )
 
-// AddPhoneNumber adds the number cc+phoneNumber to the WhatsApp Business Account wabaID with
-// the migrate flag (POST /{version}/{waba-id}/phone_numbers) and returns the phone-number id
-// Graph gives it. Errors are as for every call: see the package comment and WireError.
-func (c *Client) AddPhoneNumber(ctx context.Context, wabaID, cc, phoneNumber string) (string, error) {
-	if err := required(phoneNumbers, "waba id", wabaID, "cc", cc, "phone number", phoneNumber); err != nil {
+// AddPhoneNumber adds the number n to the WhatsApp Business Account wabaID
+// (POST /{version}/{waba-id}/phone_numbers) and returns the phone-number id Graph gives it.
+// A migration sends migrate_phone_number=true, and verified_name only when n has one; a new
+// number sends its verified_name, which Graph requires for it. Errors are as for every call:
+// see the package comment and WireError.
+func (c *Client) AddPhoneNumber(ctx context.Context, wabaID string, n camsd.NewNumber) (string, error) {
+	if err := required(phoneNumbers, "waba id", wabaID, "cc", n.CountryCode, "phone number", n.Number); err != nil {
 		return "", err
 	}
-	form := url.Values{"cc": {cc}, "phone_number": {phoneNumber}, "migrate_phone_number": {"true"}}
+	form := url.Values{"cc": {n.CountryCode}, "phone_number": {n.Number}}
+	if n.Migrate {
+		form.Set("migrate_phone_number", "true")
+	} else if err := required(phoneNumbers, "verified name", n.VerifiedName); err != nil {
+		return "", err
+	}
+	if n.VerifiedName != "" {
+		form.Set("verified_name", n.VerifiedName)
+	}
 	var id string
 	err := c.call(ctx, phoneNumbers, wabaID, form, func(body []byte) error {
 		var out struct {
@@ -156,6 +173,17 @@ func (c *Client) Register(ctx context.Context, phoneNumberID, pin string) error 
 	}
 	form := url.Values{"messaging_product": {"whatsapp"}, "pin": {pin}}
 	return c.call(ctx, register, phoneNumberID, form, acceptSuccess)
+}
+
+// Deregister takes the number phoneNumberID off the Cloud API
+// (POST /{version}/{id}/deregister, no fields); it stays in its WABA and can be registered
+// again. It counts against the same 10 calls in 72 hours as Register, so it too is repeated
+// only when Graph did not act.
+func (c *Client) Deregister(ctx context.Context, phoneNumberID string) error {
+	if err := required(deregister, "phone-number id", phoneNumberID); err != nil {
+		return err
+	}
+	return c.call(ctx, deregister, phoneNumberID, nil, acceptSuccess)
 }
 
 // acceptSuccess accepts Graph's {"success":true} and nothing else: no OK without Graph's yes.

@@ -1,11 +1,14 @@
 // Package graph is a client for the calls to Meta's WhatsApp Business (Graph) API behind a
-// CAMS phone-number migration (issue 5): add the number to the destination WABA with the
-// migrate flag, request a verification code, verify it, register the number.
+// CAMS phone number's life: a migration (issue 5) adds the number to the destination WABA
+// with the migrate flag, requests a verification code, verifies it and registers the number;
+// a new number (issue 14) is added with its display name, verified and registered the same
+// way, and may be deregistered and registered again.
 //
-//	Client.AddPhoneNumber  POST /{version}/{waba-id}/phone_numbers   cc, phone_number, migrate_phone_number=true → {"id"}
+//	Client.AddPhoneNumber  POST /{version}/{waba-id}/phone_numbers   cc, phone_number, and migrate_phone_number=true or verified_name → {"id"}
 //	Client.RequestCode     POST /{version}/{phone-number-id}/request_code  code_method, language → {"success":true}
 //	Client.VerifyCode      POST /{version}/{phone-number-id}/verify_code   code → {"success":true}
 //	Client.Register        POST /{version}/{phone-number-id}/register      messaging_product=whatsapp, pin → {"success":true}
+//	Client.Deregister      POST /{version}/{phone-number-id}/deregister    (no fields) → {"success":true}
 //
 // Bodies are application/x-www-form-urlencoded, which Graph takes for every edge; the token
 // goes in "Authorization: Bearer" only, never in a URL, a log or an error. A call succeeds only
@@ -28,17 +31,19 @@
 // each jittered to between half and all of it, and only where repeating is safe:
 //
 //	call            repeated after                           why
-//	phone_numbers   any transient failure                    adding a number with the migrate flag is idempotent at Meta
+//	phone_numbers   any transient failure                    adding a number is idempotent at Meta: a WABA holds a number once
 //	verify_code     any transient failure                    checking the same code again sends nothing to anyone
 //	request_code    only failures proving Graph did not act  a repeat after Graph may have acted sends the person a second code
-//	register        only failures proving Graph did not act  Meta allows 10 register calls per number in 72 hours (then 133016, blocked 72 hours)
+//	register        only failures proving Graph did not act  Meta allows 10 register or deregister calls per number in 72 hours (then 133016, blocked 72 hours)
+//	deregister      only failures proving Graph did not act  the same 10 calls in 72 hours as register
 //
 // Graph did not act when no connection was made (the dial or the name lookup failed, and no
 // request header was written) or when it answered 4xx (a throttling or is_transient error, or
 // 429): a 4xx is Graph refusing the request. A timeout, a reset or an end of stream after the
-// request was written, and any 5xx, may come after Graph acted, so they end request_code and
-// register at once. When in doubt the request counts as received. Transport-level retries
-// inside net/http stay as they are: for a POST they happen only when nothing was written.
+// request was written, and any 5xx, may come after Graph acted, so they end request_code,
+// register and deregister at once. When in doubt the request counts as received.
+// Transport-level retries inside net/http stay as they are: for a POST they happen only when
+// nothing was written.
 //
 // Two known limits of repeating: if Graph accepted verify_code or phone_numbers but the answer
 // was lost, the repeat may answer 136025 or 2388012 where the first attempt had succeeded.

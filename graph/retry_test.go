@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/graph/graphtest"
 )
 
 // margin is how far past its deadline a call may answer on a busy, race-instrumented machine.
 const margin = 400 * time.Millisecond
 
 // repeatable says which calls repeat an attempt after Graph may have acted on it.
-var repeatable = map[string]bool{"phone_numbers": true, "verify_code": true, "request_code": false, "register": false}
+var repeatable = map[string]bool{"phone_numbers": true, "verify_code": true, "request_code": false, "register": false, "deregister": false}
 
 // wireCode returns the wire code of err, "" for nil.
 func wireCode(err error) string {
@@ -44,15 +45,15 @@ func closedURL(t *testing.T) string {
 func TestClient_hungConnection(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	for _, hung := range []struct {
-		name string
-		step step
+		name  string
+		fault graphtest.Fault
 	}{{"no answer", hang}, {"body never ends", hangBody}} {
 		for _, call := range calls {
 			t.Run(hung.name+"/"+call.edge, func(t *testing.T) {
 				t.Parallel()
-				f := newFakeGraph(t)
-				f.on(call.edge, hung.step)
-				c, log := newTestClient(t, f)
+				g := newGraph(t)
+				g.FailAll(call.edge, hung.fault)
+				c, log := newTestClient(t, g)
 				c.Timeout = timeout
 				c.BreakerThreshold = -1 // this test is about deadlines, not the breaker
 				const rounds = 3
@@ -74,7 +75,7 @@ func TestClient_hungConnection(t *testing.T) {
 						t.Errorf("round %d: attempts = %d, want %d", i, got, want)
 					}
 				}
-				if hits := f.hits(call.edge); !repeatable[call.edge] && hits != rounds {
+				if hits := g.Hits(call.edge); !repeatable[call.edge] && hits != rounds {
 					t.Errorf("%s hits = %d over %d calls, want one each", call.edge, hits, rounds)
 				}
 			})
@@ -84,9 +85,9 @@ func TestClient_hungConnection(t *testing.T) {
 
 // A hung first attempt leaves room for the others when the call may be repeated.
 func TestClient_hungThenAnswered(t *testing.T) {
-	f := newFakeGraph(t)
-	f.on("verify_code", hang, ok)
-	c, log := newTestClient(t, f)
+	g := newGraph(t)
+	g.Fail("verify_code", hang)
+	c, log := newTestClient(t, g)
 	c.Timeout = 600 * time.Millisecond
 	start := time.Now()
 	if err := c.VerifyCode(t.Context(), "1", "123456"); err != nil {
@@ -103,9 +104,9 @@ func TestClient_hungThenAnswered(t *testing.T) {
 func TestClient_reset(t *testing.T) {
 	for _, call := range calls {
 		t.Run(call.edge, func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.on(call.edge, reset)
-			c, log := newTestClient(t, f)
+			g := newGraph(t)
+			g.FailAll(call.edge, reset)
+			c, log := newTestClient(t, g)
 			err := call.do(t.Context(), c)
 			if !errors.Is(err, ErrUnavailable) || wireCode(err) != camsd.CodeServiceUnavailable {
 				t.Errorf("err = %v, want ServiceUnavailable", err)
@@ -114,7 +115,7 @@ func TestClient_reset(t *testing.T) {
 			if repeatable[call.edge] {
 				want = 3
 			}
-			if got, hits := log.count(), f.hits(call.edge); got != want || hits != want {
+			if got, hits := log.count(), g.Hits(call.edge); got != want || hits != want {
 				t.Errorf("attempts = %d, hits = %d, want %d", got, hits, want)
 			}
 		})
@@ -123,35 +124,33 @@ func TestClient_reset(t *testing.T) {
 
 func TestClient_5xxBurst(t *testing.T) {
 	internal := fail(http.StatusInternalServerError, 2, 0, false, "Service temporarily unavailable")
+	unavailable := raw(503, "text/plain", "unavailable")
 	tests := []struct {
 		name     string
 		edge     string
-		steps    []step
-		wantCode string // "" for success
+		faults   []graphtest.Fault // then Graph does the work
+		wantCode string            // "" for success
 		attempts int
 	}{
-		{"verify_code: two 500 then 200", "verify_code", []step{internal, internal, ok}, "", 3},
-		{"verify_code: three 500", "verify_code", []step{internal}, camsd.CodeServiceUnavailable, 3},
-		{"phone_numbers: two 500 then 200", "phone_numbers", []step{internal, internal, ok}, "", 3},
-		{"phone_numbers: three 503", "phone_numbers", []step{raw(503, "text/plain", "unavailable")}, camsd.CodeServiceUnavailable, 3},
-		{"request_code: 500 is not repeated", "request_code", []step{internal, ok}, camsd.CodeServiceUnavailable, 1},
-		{"register: 500 is not repeated", "register", []step{internal, ok}, camsd.CodeServiceUnavailable, 1},
+		{"verify_code: two 500 then 200", "verify_code", []graphtest.Fault{internal, internal}, "", 3},
+		{"verify_code: three 500", "verify_code", []graphtest.Fault{internal, internal, internal}, camsd.CodeServiceUnavailable, 3},
+		{"phone_numbers: two 500 then 200", "phone_numbers", []graphtest.Fault{internal, internal}, "", 3},
+		{"phone_numbers: three 503", "phone_numbers", []graphtest.Fault{unavailable, unavailable, unavailable}, camsd.CodeServiceUnavailable, 3},
+		{"request_code: 500 is not repeated", "request_code", []graphtest.Fault{internal}, camsd.CodeServiceUnavailable, 1},
+		{"register: 500 is not repeated", "register", []graphtest.Fault{internal}, camsd.CodeServiceUnavailable, 1},
+		{"deregister: 500 is not repeated", "deregister", []graphtest.Fault{internal}, camsd.CodeServiceUnavailable, 1},
+		{"deregister: 503 is not repeated", "deregister", []graphtest.Fault{unavailable}, camsd.CodeServiceUnavailable, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.on(tt.edge, tt.steps...)
-			c, log := newTestClient(t, f)
-			var err error
-			for _, call := range calls {
-				if call.edge == tt.edge {
-					err = call.do(t.Context(), c)
-				}
-			}
+			g := newGraph(t)
+			g.Fail(tt.edge, tt.faults...)
+			c, log := newTestClient(t, g)
+			err := do(t.Context(), c, tt.edge)
 			if got := wireCode(err); got != tt.wantCode {
 				t.Errorf("err = %v, want code %q", err, tt.wantCode)
 			}
-			if got, hits := log.count(), f.hits(tt.edge); got != tt.attempts || hits != tt.attempts {
+			if got, hits := log.count(), g.Hits(tt.edge); got != tt.attempts || hits != tt.attempts {
 				t.Errorf("attempts = %d, hits = %d, want %d", got, hits, tt.attempts)
 			}
 			if s := c.Stats(); s.Attempts != int64(tt.attempts) || s.Retries != int64(tt.attempts-1) || s.Calls != 1 {
@@ -165,9 +164,9 @@ func TestClient_5xxBurst(t *testing.T) {
 func TestClient_throttling(t *testing.T) {
 	for _, call := range calls {
 		t.Run(call.edge+" recovers", func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.on(call.edge, fail(400, 80007, 0, false, "Rate limit issues"), raw(429, "text/plain", "slow down"), ok)
-			c, log := newTestClient(t, f)
+			g := newGraph(t)
+			g.Fail(call.edge, fail(400, 80007, 0, false, "Rate limit issues"), raw(429, "text/plain", "slow down"))
+			c, log := newTestClient(t, g)
 			if err := call.do(t.Context(), c); err != nil {
 				t.Fatalf("err = %v, want success on the third attempt", err)
 			}
@@ -176,9 +175,9 @@ func TestClient_throttling(t *testing.T) {
 			}
 		})
 		t.Run(call.edge+" stays throttled", func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.on(call.edge, fail(400, 4, 0, false, "Application request limit reached"))
-			c, log := newTestClient(t, f)
+			g := newGraph(t)
+			g.FailAll(call.edge, fail(400, 4, 0, false, "Application request limit reached"))
+			c, log := newTestClient(t, g)
 			err := call.do(t.Context(), c)
 			if got := wireCode(err); got != camsd.CodeSystemLimitControl {
 				t.Errorf("code = %s (%v), want System.LimitControl", got, err)
@@ -194,8 +193,8 @@ func TestClient_throttling(t *testing.T) {
 // one request.
 func TestClient_RequestCode_neverDuplicated(t *testing.T) {
 	failures := []struct {
-		name string
-		step step
+		name  string
+		fault graphtest.Fault
 	}{
 		{"hung", hang},
 		{"hung body", hangBody},
@@ -207,18 +206,18 @@ func TestClient_RequestCode_neverDuplicated(t *testing.T) {
 	for _, tt := range failures {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFakeGraph(t)
-			f.on("request_code", tt.step, ok)
-			c, log := newTestClient(t, f)
+			g := newGraph(t)
+			c, log := newTestClient(t, g)
 			c.Timeout = 300 * time.Millisecond
 			const rounds = 3
 			for i := range rounds {
-				if err := c.RequestCode(t.Context(), "106540352242922", "SMS", "en_US"); err == nil {
+				g.Clear("request_code")
+				g.Fail("request_code", tt.fault) // then Graph would send a code
+				if err := c.RequestCode(t.Context(), testNumber, "SMS", "en_US"); err == nil {
 					t.Fatalf("round %d: success after the first request failed", i)
 				}
-				f.on("request_code", tt.step, ok) // the next call starts over
 			}
-			if hits, got := f.hits("request_code"), log.count(); hits != rounds || got != rounds {
+			if hits, got := g.Hits("request_code"), log.count(); hits != rounds || got != rounds {
 				t.Errorf("hits = %d, attempts = %d over %d calls, want one each", hits, got, rounds)
 			}
 		})
@@ -244,7 +243,7 @@ func TestClient_connectionRefused(t *testing.T) {
 }
 
 func TestClient_refusedThenAccepted(t *testing.T) {
-	f := newFakeGraph(t)
+	g := newGraph(t)
 	var dials atomic.Int32
 	d := &net.Dialer{}
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -254,21 +253,21 @@ func TestClient_refusedThenAccepted(t *testing.T) {
 		return d.DialContext(ctx, network, addr)
 	}}
 	t.Cleanup(tr.CloseIdleConnections)
-	c, log := newTestClient(t, f)
+	c, log := newTestClient(t, g)
 	c.HTTP = &http.Client{Transport: tr}
-	if err := c.RequestCode(t.Context(), "106540352242922", "SMS", "en_US"); err != nil {
+	if err := c.RequestCode(t.Context(), testNumber, "SMS", "en_US"); err != nil {
 		t.Fatalf("err = %v, want success on the second attempt", err)
 	}
-	if got, hits := log.count(), f.hits("request_code"); got != 2 || hits != 1 {
+	if got, hits := log.count(), g.Hits("request_code"); got != 2 || hits != 1 {
 		t.Errorf("attempts = %d, hits = %d, want 2 and 1", got, hits)
 	}
 }
 
 func TestClient_MaxRetries(t *testing.T) {
 	for _, tt := range []struct{ maxRetries, attempts int }{{-1, 1}, {1, 2}, {0, 3}} {
-		f := newFakeGraph(t)
-		f.on("verify_code", fail(500, 2, 0, true, "Service temporarily unavailable"))
-		c, log := newTestClient(t, f)
+		g := newGraph(t)
+		g.FailAll("verify_code", fail(500, 2, 0, true, "Service temporarily unavailable"))
+		c, log := newTestClient(t, g)
 		c.MaxRetries = tt.maxRetries
 		_ = c.VerifyCode(t.Context(), "1", "123456")
 		if got := log.count(); got != tt.attempts {
@@ -279,9 +278,9 @@ func TestClient_MaxRetries(t *testing.T) {
 
 // The caller's shorter deadline wins over Timeout.
 func TestClient_callerDeadline(t *testing.T) {
-	f := newFakeGraph(t)
-	f.on("verify_code", hang)
-	c, _ := newTestClient(t, f)
+	g := newGraph(t)
+	g.FailAll("verify_code", hang)
+	c, _ := newTestClient(t, g)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -296,9 +295,9 @@ func TestClient_callerDeadline(t *testing.T) {
 
 // No retry starts unless its back-off fits before the deadline.
 func TestClient_backoffWithinDeadline(t *testing.T) {
-	f := newFakeGraph(t)
-	f.on("verify_code", fail(500, 2, 0, true, "Service temporarily unavailable"))
-	c, log := newTestClient(t, f)
+	g := newGraph(t)
+	g.FailAll("verify_code", fail(500, 2, 0, true, "Service temporarily unavailable"))
+	c, log := newTestClient(t, g)
 	c.Timeout, c.Backoff = 300*time.Millisecond, time.Second
 	start := time.Now()
 	err := c.VerifyCode(t.Context(), "1", "123456")

@@ -15,12 +15,13 @@ type Upstream struct {
 
 var _ camsd.Upstream = (*Upstream)(nil)
 
-// AddNumber adds the number to the space's WABA with migrate_phone_number=true.
-func (u *Upstream) AddNumber(ctx context.Context, space camsd.Space, cc, mobile string) (string, error) {
+// AddNumber adds the number to the space's WABA, with migrate_phone_number=true for a
+// migration.
+func (u *Upstream) AddNumber(ctx context.Context, space camsd.Space, n camsd.NewNumber) (string, error) {
 	if space.WabaID == "" {
 		return "", fmt.Errorf("space %s has no WABA id: set it (seed waba_id, or camsd admin space whatsapp) to use the WhatsApp provider", space.CustSpaceID)
 	}
-	id, err := u.Client.AddPhoneNumber(ctx, space.WabaID, cc, mobile)
+	id, err := u.Client.AddPhoneNumber(ctx, space.WabaID, n)
 	return id, wire(err)
 }
 
@@ -40,6 +41,11 @@ func (u *Upstream) Register(ctx context.Context, space camsd.Space, phoneNumberI
 		return fmt.Errorf("space %s has no 6-digit registration PIN: set it (seed pin, or camsd admin space whatsapp) to use the WhatsApp provider", space.CustSpaceID)
 	}
 	return wire(u.Client.Register(ctx, phoneNumberID, space.Pin))
+}
+
+// Deregister takes the number off WhatsApp.
+func (u *Upstream) Deregister(ctx context.Context, phoneNumberID string) error {
+	return wire(u.Client.Deregister(ctx, phoneNumberID))
 }
 
 // wire turns a Client error into the error callers see; nil stays an untyped nil.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/graph/graphtest"
 )
 
 // TestWireError_graphErrors sends each Graph error through the fake server and a real call,
@@ -17,7 +18,7 @@ import (
 func TestWireError_graphErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		step     step
+		fault    graphtest.Fault
 		wantCode string
 		wantMsg  string // prefix of the wire message
 		attempts int
@@ -40,17 +41,17 @@ func TestWireError_graphErrors(t *testing.T) {
 		{"registration unavailable", fail(503, 133004, 0, false, "Server temporarily unavailable"), camsd.CodeServiceUnavailable, "Graph error 133004: Server", 3},
 		{"4xx transient", fail(400, 1, 0, true, "An unknown error occurred"), camsd.CodeServiceUnavailable, "Graph error 1: An unknown error occurred", 3},
 		{"5xx without a body", raw(502, "text/html", "<html>Bad Gateway</html>"), camsd.CodeServiceUnavailable, "Graph answered HTTP 502", 3},
-		{"token expired", fail(401, 190, 463, false, "Session has expired"), camsd.CodeInternalError, "Graph error 190 (subcode 463) [fbtrace_id AbCdEf123]", 1},
+		{"token expired", fail(401, 190, 463, false, "Session has expired"), camsd.CodeInternalError, "Graph error 190 (subcode 463) [fbtrace_id " + graphtest.TraceID + "]", 1},
 		{"permission", fail(403, 200, 0, false, "Permissions error"), camsd.CodeInternalError, "Graph error 200 [fbtrace_id", 1},
 		{"pin mismatch", fail(400, 133005, 0, false, "Two step verification PIN Mismatch"), camsd.CodeInternalError, "Graph error 133005 [", 1},
 		{"4xx without a body", raw(404, "text/html", "<html>Not Found</html>"), camsd.CodeInternalError, "Graph answered HTTP 404", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.on("verify_code", tt.step)
-			c, log := newTestClient(t, f)
-			err := c.VerifyCode(t.Context(), "106540352242922", "123456")
+			g := newGraph(t)
+			g.FailAll("verify_code", tt.fault)
+			c, log := newTestClient(t, g)
+			err := c.VerifyCode(t.Context(), testNumber, "123456")
 			var ge *Error
 			if !errors.As(err, &ge) {
 				t.Fatalf("err = %v, want a *graph.Error", err)
@@ -62,7 +63,7 @@ func TestWireError_graphErrors(t *testing.T) {
 			if !strings.HasPrefix(we.Message, tt.wantMsg) {
 				t.Errorf("message = %q, want it to start %q", we.Message, tt.wantMsg)
 			}
-			if ge.Code != 0 && !strings.Contains(we.Message, "[fbtrace_id AbCdEf123]") {
+			if ge.Code != 0 && !strings.Contains(we.Message, "[fbtrace_id "+graphtest.TraceID+"]") {
 				t.Errorf("message = %q, want Graph's fbtrace_id", we.Message)
 			}
 			if tt.wantCode == camsd.CodeInternalError && ge.Message != "" && strings.Contains(we.Message, ge.Message) {
@@ -120,18 +121,17 @@ func TestWireError_longMessage(t *testing.T) {
 // A throttled call tells the caller how long to wait: what Graph asked for in Retry-After
 // (delta-seconds, bounded), or a second when it did not say. Other refusals carry no wait.
 func TestWireError_throttledWait(t *testing.T) {
-	throttled := func(retryAfter string) step {
-		return func(_ *fakeGraph, w http.ResponseWriter, _ *http.Request, _ string) {
-			if retryAfter != "" {
-				w.Header().Set("Retry-After", retryAfter)
-			}
-			writeGraphError(w, http.StatusTooManyRequests, 130429, 0, false, "Rate limit hit")
+	throttled := func(retryAfter string) graphtest.Fault {
+		f := fail(http.StatusTooManyRequests, 130429, 0, false, "Rate limit hit")
+		if retryAfter != "" {
+			f.Header = http.Header{"Retry-After": {retryAfter}}
 		}
+		return f
 	}
 	tests := []struct {
-		name string
-		step step
-		want time.Duration
+		name  string
+		fault graphtest.Fault
+		want  time.Duration
 	}{
 		{"Retry-After in seconds", throttled("7"), 7 * time.Second},
 		{"no Retry-After", throttled(""), time.Second},
@@ -142,10 +142,10 @@ func TestWireError_throttledWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.on("verify_code", tt.step)
-			c, _ := newTestClient(t, f)
-			we := WireError(c.VerifyCode(t.Context(), "106540352242922", "123456"))
+			g := newGraph(t)
+			g.FailAll("verify_code", tt.fault)
+			c, _ := newTestClient(t, g)
+			we := WireError(c.VerifyCode(t.Context(), testNumber, "123456"))
 			if we.RetryAfter != tt.want {
 				t.Errorf("%s: RetryAfter = %v, want %v", we.Code, we.RetryAfter, tt.want)
 			}

@@ -97,7 +97,7 @@ func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, 
 		}
 		if starts {
 			err := s.callUpstream(ctx, c, "CreateChatappMigrationInitiate", space.CustSpaceID, phone, "phone_numbers", func(ctx context.Context) error {
-				id, err := s.Upstream.AddNumber(ctx, *space, p.Get("CountryCode"), p.Get("MobileNumber"))
+				id, err := s.Upstream.AddNumber(ctx, *space, camsd.NewNumber{CountryCode: p.Get("CountryCode"), Number: p.Get("MobileNumber"), Migrate: true})
 				upstreamID = id
 				return err
 			})

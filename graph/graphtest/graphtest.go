@@ -1,16 +1,19 @@
-// Package graphtest is a fake of Meta's WhatsApp Business (Graph) API for the four calls
-// behind phone-number migration, speaking Graph's wire format: paths with the API version,
-// a bearer token, form or JSON bodies, {"success":true} answers and Graph's error bodies.
-// It keeps state like the platform does (numbers added to WABAs, the codes it sent, which
-// are verified, registrations), so that camsd's whole flow can run against it, and it can be
-// told to fail, throttle or hang, edge by edge.
+// Package graphtest is a fake of Meta's WhatsApp Business (Graph) API for the calls behind a
+// phone number's life on the platform: add it to a WABA (new, or migrating from another),
+// request a verification code, verify it, register and deregister the number. It speaks
+// Graph's wire format: paths with the API version, a bearer token, form or JSON bodies,
+// {"id"} and {"success":true} answers and Graph's error bodies. It keeps state like the
+// platform does (numbers added to WABAs, the codes it sent, which are verified, registered,
+// deregistered), so that camsd's whole flow can run against it, and it can be told to fail,
+// throttle, hang, stall, reset or hold each edge, request by request (Fault).
+//
+// It is the one fake Graph API of every test: package graph's tests use it for the client's
+// wire format, retries and breaker, cmd/camsd's for the flows end to end.
 package graphtest
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"mime"
 	"net"
 	"net/http"
@@ -20,56 +23,49 @@ import (
 	"sync"
 )
 
-// The edges of the migration flow.
+// The edges the fake serves.
 const (
 	PhoneNumbers = "phone_numbers"
 	RequestCode  = "request_code"
 	VerifyCode   = "verify_code"
 	Register     = "register"
+	Deregister   = "deregister"
 )
 
-// Server is a fake Graph API on 127.0.0.1.
+// TraceID is the fbtrace_id of every error the fake answers.
+const TraceID = "AbCdEf123"
+
+// Server is a fake Graph API on 127.0.0.1. Its methods are safe for concurrent use.
 type Server struct {
 	URL     string
 	Token   string
 	Version string // e.g. v21.0
 
 	srv     *httptest.Server
-	release chan struct{}
+	release chan struct{} // closed by Close: held requests return
 
-	mu      sync.Mutex
-	numbers map[string]*number // by phone-number id
-	byWaba  map[string]string  // waba id + "/" + number -> phone-number id
-	nextID  int64
-	faults  map[string][]Fault
-	hits    map[string]int
+	mu       sync.Mutex
+	numbers  []*number          // in the order they were added
+	byID     map[string]*number // by phone-number id
+	nextID   int64
+	faults   map[string][]Fault
+	always   map[string]Fault
+	requests []Request
 }
 
-type number struct {
-	id, waba, phone string
-	code            string // the last code sent, "" after it was verified
-	codes           int    // codes sent
-	verified        bool
-	registrations   int
-	pin             string
+// Request is a request that reached an edge: its path and token were Graph's, its body
+// could be read. Form holds the query and body fields, as Graph takes either.
+type Request struct {
+	Edge, Node, ContentType string
+	Form                    url.Values
 }
 
-// Fault is how an edge answers instead of doing its work.
-type Fault struct {
-	Status    int    // HTTP status of the error answer (default 400)
-	Code      int    // Graph error code, e.g. 136024
-	Subcode   int    // error_subcode
-	Transient bool   // is_transient
-	Message   string // default "Fault injected by graphtest"
-	Hang      bool   // never answer (until Close)
-}
-
-// New starts a Server that accepts token.
+// New starts a Server that accepts token on paths of version (e.g. "v21.0").
 func New(token, version string) *Server {
 	s := &Server{
 		Token: token, Version: version, release: make(chan struct{}),
-		numbers: map[string]*number{}, byWaba: map[string]string{}, nextID: 106540352242900,
-		faults: map[string][]Fault{}, hits: map[string]int{},
+		byID: map[string]*number{}, nextID: 106540352242900,
+		faults: map[string][]Fault{}, always: map[string]Fault{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,7 +79,7 @@ func New(token, version string) *Server {
 	return s
 }
 
-// Close stops the server; hung requests return.
+// Close stops the server; held and hung requests return.
 func (s *Server) Close() {
 	s.mu.Lock()
 	select {
@@ -96,68 +92,30 @@ func (s *Server) Close() {
 	s.srv.Close()
 }
 
-// Fail makes the next len(faults) requests to edge answer with those faults, in order.
-func (s *Server) Fail(edge string, faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[edge] = append(s.faults[edge], faults...)
-}
-
-// Hits is how many requests reached edge (faults included).
+// Hits is how many requests reached edge, faults included.
 func (s *Server) Hits(edge string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.hits[edge]
-}
-
-// LastCode is the last code sent to phone (country code + number), "" if none is waiting.
-func (s *Server) LastCode(phone string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, n := range s.numbers {
-		if n.phone == phone && n.code != "" {
-			return n.code
+	n := 0
+	for _, r := range s.requests {
+		if r.Edge == edge {
+			n++
 		}
 	}
-	return ""
+	return n
 }
 
-// Registrations is how many times phone was registered.
-func (s *Server) Registrations(phone string) int {
+// Requests returns every request that reached an edge, in the order they arrived.
+func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	total := 0
-	for _, n := range s.numbers {
-		if n.phone == phone {
-			total += n.registrations
-		}
-	}
-	return total
-}
-
-// graphError writes Graph's error body.
-func graphError(w http.ResponseWriter, status, code, subcode int, transient bool, msg string) {
-	body := map[string]any{"message": msg, "type": "OAuthException", "code": code, "fbtrace_id": "AbCdEfGhIjK"}
-	if subcode != 0 {
-		body["error_subcode"] = subcode
-	}
-	if transient {
-		body["is_transient"] = true
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": body})
-}
-
-func success(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	return append([]Request(nil), s.requests...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) != 3 || parts[0] != s.Version {
-		graphError(w, http.StatusBadRequest, 100, 0, false, "Unknown path components: "+r.URL.Path)
+	if len(parts) != 3 || parts[0] != s.Version || !known(parts[2]) {
+		graphError(w, http.StatusBadRequest, 2500, 0, false, "Unknown path components: "+r.URL.Path)
 		return
 	}
 	node, edge := parts[1], parts[2]
@@ -176,53 +134,42 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	s.hits[edge]++
-	var fault *Fault
-	if q := s.faults[edge]; len(q) > 0 {
-		fault, s.faults[edge] = &q[0], q[1:]
-	}
+	s.requests = append(s.requests, Request{Edge: edge, Node: node, ContentType: r.Header.Get("Content-Type"), Form: form})
+	fault, faulted := s.nextFault(edge)
 	s.mu.Unlock()
-	if fault != nil {
-		if fault.Hang {
-			select {
-			case <-r.Context().Done():
-			case <-s.release:
-			}
-			return
-		}
-		status, msg := fault.Status, fault.Message
-		if status == 0 {
-			status = http.StatusBadRequest
-		}
-		if msg == "" {
-			msg = "Fault injected by graphtest"
-		}
-		graphError(w, status, fault.Code, fault.Subcode, fault.Transient, msg)
+	if faulted && s.answerFault(w, r, fault) {
 		return
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch edge {
-	case PhoneNumbers:
+	if edge == PhoneNumbers {
 		s.addNumber(w, node, form)
-	case RequestCode, VerifyCode, Register:
-		n := s.numbers[node]
-		if n == nil {
-			graphError(w, http.StatusBadRequest, 100, 33, false, fmt.Sprintf("Unsupported post request. Object with ID '%s' does not exist", node))
-			return
-		}
-		switch edge {
-		case RequestCode:
-			s.requestCode(w, n, form)
-		case VerifyCode:
-			s.verifyCode(w, n, form)
-		default:
-			s.register(w, n, form)
-		}
-	default:
-		graphError(w, http.StatusBadRequest, 100, 0, false, "Unknown path components: /"+edge)
+		return
 	}
+	n := s.byID[node]
+	if n == nil {
+		graphError(w, http.StatusBadRequest, 100, 33, false, fmt.Sprintf("Unsupported post request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", node))
+		return
+	}
+	switch edge {
+	case RequestCode:
+		s.requestCode(w, n, form)
+	case VerifyCode:
+		s.verifyCode(w, n, form)
+	case Register:
+		s.register(w, n, form)
+	case Deregister:
+		s.deregister(w, n)
+	}
+}
+
+func known(edge string) bool {
+	switch edge {
+	case PhoneNumbers, RequestCode, VerifyCode, Register, Deregister:
+		return true
+	}
+	return false
 }
 
 func readForm(r *http.Request) (url.Values, error) {
@@ -232,7 +179,7 @@ func readForm(r *http.Request) (url.Values, error) {
 		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
 			return nil, err
 		}
-		v := url.Values{}
+		v := r.URL.Query()
 		for k, x := range m {
 			v.Set(k, fmt.Sprint(x))
 		}
@@ -244,6 +191,8 @@ func readForm(r *http.Request) (url.Values, error) {
 	return r.Form, nil
 }
 
+// required answers Graph's error for the first of names form lacks, and reports whether it
+// has them all.
 func required(w http.ResponseWriter, form url.Values, names ...string) bool {
 	for _, n := range names {
 		if form.Get(n) == "" {
@@ -254,75 +203,24 @@ func required(w http.ResponseWriter, form url.Values, names ...string) bool {
 	return true
 }
 
-func (s *Server) addNumber(w http.ResponseWriter, waba string, form url.Values) {
-	if !required(w, form, "cc", "phone_number") {
-		return
+// graphError writes Graph's error body.
+func graphError(w http.ResponseWriter, status, code, subcode int, transient bool, msg string) {
+	body := map[string]any{"message": msg, "type": "OAuthException", "code": code, "fbtrace_id": TraceID}
+	if subcode != 0 {
+		body["error_subcode"] = subcode
 	}
-	if form.Get("migrate_phone_number") != "true" {
-		graphError(w, http.StatusBadRequest, 100, 0, false, "(#100) graphtest serves only migrations: migrate_phone_number must be true")
-		return
+	if transient {
+		body["is_transient"] = true
 	}
-	phone := form.Get("cc") + form.Get("phone_number")
-	key := waba + "/" + phone
-	id, ok := s.byWaba[key]
-	if !ok {
-		s.nextID++
-		id = fmt.Sprint(s.nextID)
-		s.byWaba[key] = id
-		s.numbers[id] = &number{id: id, waba: waba, phone: phone}
-	}
-	// Adding it again starts its migration again.
-	n := s.numbers[id]
-	n.verified, n.code = false, ""
-	success(w, map[string]string{"id": id})
+	writeJSON(w, status, map[string]any{"error": body})
 }
 
-func (s *Server) requestCode(w http.ResponseWriter, n *number, form url.Values) {
-	if !required(w, form, "code_method", "language") {
-		return
-	}
-	if m := form.Get("code_method"); m != "SMS" && m != "VOICE" {
-		graphError(w, http.StatusBadRequest, 100, 0, false, "(#100) Param code_method must be one of {SMS, VOICE}")
-		return
-	}
-	k, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		graphError(w, http.StatusInternalServerError, 1, 0, true, "An unknown error occurred")
-		return
-	}
-	n.code = fmt.Sprintf("%06d", k.Int64())
-	n.codes++
-	success(w, map[string]bool{"success": true})
+func success(w http.ResponseWriter, v any) {
+	writeJSON(w, http.StatusOK, v)
 }
 
-func (s *Server) verifyCode(w http.ResponseWriter, n *number, form url.Values) {
-	if !required(w, form, "code") {
-		return
-	}
-	if n.code == "" || form.Get("code") != n.code {
-		graphError(w, http.StatusBadRequest, 136025, 2388097, false, "Verify code error")
-		return
-	}
-	n.code, n.verified = "", true
-	success(w, map[string]bool{"success": true})
-}
-
-func (s *Server) register(w http.ResponseWriter, n *number, form url.Values) {
-	if !required(w, form, "messaging_product", "pin") {
-		return
-	}
-	if !n.verified {
-		graphError(w, http.StatusBadRequest, 100, 2388091, false, "The phone number is not eligible for registration")
-		return
-	}
-	n.registrations++
-	n.pin = form.Get("pin")
-	success(w, map[string]bool{"success": true})
-}
-
-// Clear drops the faults still queued for edge.
-func (s *Server) Clear(edge string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.faults, edge)
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
