@@ -72,6 +72,7 @@
 //	code 136024 (request_code failed)            VerifyCode.SendFailed              400
 //	code 136025 (verify_code refused)            VerifyCode.Invalid                 400
 //	code 133016 (register rate)                  PhoneNumber.RegisterTooFrequent    400
+//	code 133010 (number not registered)          PhoneNumber.NotRegistered          400
 //	code 4, 17, 80007, 130429, or HTTP 429       System.LimitControl                400
 //	code 100 (invalid parameter)                 InvalidParameter                   400
 //	any other code with HTTP 5xx or is_transient ServiceUnavailable                 503

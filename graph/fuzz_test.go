@@ -21,7 +21,7 @@ func FuzzParseError(f *testing.F) {
 	wireCodes := map[string]bool{
 		camsd.CodePhoneNumberNotMigrating: true, camsd.CodePhoneNumberAlreadyExists: true,
 		camsd.CodeVerifyCodeSendFailed: true, camsd.CodeVerifyCodeInvalid: true,
-		camsd.CodePhoneNumberRegisterTooFreq: true, camsd.CodeSystemLimitControl: true,
+		camsd.CodePhoneNumberRegisterTooFreq: true, camsd.CodePhoneNumberNotRegistered: true, camsd.CodeSystemLimitControl: true,
 		camsd.CodeInvalidParameter: true, camsd.CodeServiceUnavailable: true, camsd.CodeInternalError: true,
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {

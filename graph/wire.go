@@ -26,6 +26,7 @@ var (
 		136024:  camsd.CodeVerifyCodeSendFailed,
 		136025:  camsd.CodeVerifyCodeInvalid,
 		133016:  camsd.CodePhoneNumberRegisterTooFreq,
+		133010:  camsd.CodePhoneNumberNotRegistered,
 		4:       camsd.CodeSystemLimitControl,
 		17:      camsd.CodeSystemLimitControl,
 		80007:   camsd.CodeSystemLimitControl,

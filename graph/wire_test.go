@@ -31,6 +31,7 @@ func TestWireError_graphErrors(t *testing.T) {
 		{"already exists", fail(400, 100, 2388012, false, "Phone number already exists"), camsd.CodePhoneNumberAlreadyExists, "Graph error 100 (subcode 2388012): Phone number already exists", 1},
 		{"already exists, as code", fail(400, 2388012, 0, false, "exists"), camsd.CodePhoneNumberAlreadyExists, "Graph error 2388012: exists", 1},
 		{"register too often", fail(400, 133016, 0, false, "(#133016) Registration or deregistration failed"), camsd.CodePhoneNumberRegisterTooFreq, "Graph error 133016: (#133016)", 1},
+		{"not registered", fail(400, 133010, 0, false, "Account not registered"), camsd.CodePhoneNumberNotRegistered, "Graph error 133010: Account not registered", 1},
 		{"invalid parameter", fail(400, 100, 0, false, "(#100) Invalid parameter"), camsd.CodeInvalidParameter, "Graph error 100: (#100) Invalid parameter", 1},
 		{"throttled 4", fail(400, 4, 0, false, "Application request limit reached"), camsd.CodeSystemLimitControl, "Graph error 4: Application request limit reached", 3},
 		{"throttled 17", fail(400, 17, 0, false, "User request limit reached"), camsd.CodeSystemLimitControl, "Graph error 17:", 3},
