@@ -11,9 +11,10 @@ type NumberTxn struct {
 	Number      string
 
 	// Records holds the number in every space that has it. The rule may change a record's
-	// Status, InitiatedAt and VerifiedAt, and may append a record for a space that does not
-	// have the number yet; a record appended with an empty ID gets a new numeric id, unique
-	// in the store, which the store sets in Records before ChangeNumber returns.
+	// fields other than CustSpaceID and Number, and may append a record for a space that does
+	// not have the number yet; a record appended with an empty ID gets a new random id
+	// (NewNumberID: 15 digits, not guessable, unrelated to other numbers' ids), which the
+	// store sets in Records before ChangeNumber returns.
 	Records []PhoneNumber
 
 	// LastCode is the newest code of the number in CustSpaceID whose delivery did not fail,

@@ -1,8 +1,8 @@
 package camsd
 
 // SeedBuilder puts together the Seed that TenantAdmin.Tenants returns from a store's rows,
-// fed in this order: accounts, users, policies, keys, spaces, numbers, each in the order
-// Tenants promises. A row whose owner was not fed first is dropped.
+// fed in this order: accounts, users, policies, keys, spaces, numbers, pre-validated numbers,
+// each in the order Tenants promises. A row whose owner was not fed first is dropped.
 type SeedBuilder struct {
 	seed     Seed
 	accounts map[string]int       // uid -> index in seed.Accounts
@@ -78,6 +78,15 @@ func (b *SeedBuilder) Number(n PhoneNumber) {
 	if ix, ok := b.spaces[n.CustSpaceID]; ok {
 		sp := &b.seed.Accounts[ix[0]].Spaces[ix[1]]
 		sp.PhoneNumbers = append(sp.PhoneNumbers, n)
+	}
+}
+
+// PreValidated adds a pre-validated number to its account.
+func (b *SeedBuilder) PreValidated(n PreValidatedNumber) {
+	b.init()
+	if i, ok := b.accounts[n.UID]; ok {
+		a := &b.seed.Accounts[i]
+		a.PreValidated = append(a.PreValidated, n)
 	}
 }
 

@@ -54,8 +54,12 @@ func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, n
 	if err := change(&t.NumberTxn); err != nil {
 		return err
 	}
-	if w := t.queueSave(before); w.Len() > 0 {
-		err := tx.SendBatch(ctx, w).Close()
+	w, err := t.queueSave(before)
+	if err != nil {
+		return wrap("change number", err)
+	}
+	if w.Len() > 0 {
+		err = tx.SendBatch(ctx, w).Close()
 		if isForeignKey(err) {
 			return camsd.ErrNotFound // a record for a space that does not exist
 		} else if err != nil {
@@ -74,12 +78,12 @@ type numberTxn struct {
 // queueLoad queues the reads of the number's state; t holds it once the batch is closed.
 func (t *numberTxn) queueLoad(b *pgx.Batch, since time.Time) {
 	b.Queue(`
-		SELECT cust_space_id, id, status, initiated_at, verified_at FROM phone_numbers
+		SELECT cust_space_id, id, status, verified_name, initiated_at, verified_at FROM phone_numbers
 		WHERE number = $1 ORDER BY cust_space_id`, t.Number).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			r := camsd.PhoneNumber{Number: t.Number}
 			var initiated, verified int64
-			if err := rows.Scan(&r.CustSpaceID, &r.ID, &r.Status, &initiated, &verified); err != nil {
+			if err := rows.Scan(&r.CustSpaceID, &r.ID, &r.Status, &r.VerifiedName, &initiated, &verified); err != nil {
 				return err
 			}
 			r.InitiatedAt, r.VerifiedAt = fromNanos(initiated), fromNanos(verified)
@@ -123,24 +127,31 @@ func (t *numberTxn) queueLoad(b *pgx.Batch, since time.Time) {
 }
 
 // queueSave returns a batch of the writes of what the rule changed since before. A record
-// appended without an id gets the next of the number_ids sequence, set in t.Records when the
-// batch is closed.
-func (t *numberTxn) queueSave(before camsd.NumberTxn) *pgx.Batch {
+// appended without an id gets a new one (camsd.NewNumberID), set in t.Records at once. No
+// index makes ids unique (a seed or the platform may give two records one id) and nothing
+// looks a record up by id, so a random one is not checked against the others.
+func (t *numberTxn) queueSave(before camsd.NumberTxn) (*pgx.Batch, error) {
 	b := &pgx.Batch{}
 	added, changed, codeChanged := t.Changes(before)
 	for _, r := range added {
+		if r.ID == "" {
+			id, err := camsd.NewNumberID()
+			if err != nil {
+				return nil, err
+			}
+			r.ID = id
+		}
 		b.Queue(`
-			INSERT INTO phone_numbers (cust_space_id, number, id, status, initiated_at, verified_at)
-			VALUES ($1, $2, COALESCE(NULLIF($3, ''), nextval('number_ids')::text), $4, $5, $6)
-			RETURNING id`,
-			r.CustSpaceID, r.Number, r.ID, string(r.Status), toNanos(r.InitiatedAt),
-			toNanos(r.VerifiedAt)).QueryRow(func(row pgx.Row) error { return row.Scan(&r.ID) })
+			INSERT INTO phone_numbers (cust_space_id, number, id, status, verified_name, initiated_at, verified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.CustSpaceID, r.Number, r.ID, string(r.Status), r.VerifiedName, toNanos(r.InitiatedAt),
+			toNanos(r.VerifiedAt))
 	}
 	for _, r := range changed {
 		b.Queue(`
-			UPDATE phone_numbers SET id = $1, status = $2, initiated_at = $3, verified_at = $4
-			WHERE cust_space_id = $5 AND number = $6`,
-			r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
+			UPDATE phone_numbers SET id = $1, status = $2, verified_name = $3, initiated_at = $4, verified_at = $5
+			WHERE cust_space_id = $6 AND number = $7`,
+			r.ID, string(r.Status), r.VerifiedName, toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
 			r.CustSpaceID, t.Number)
 	}
 	if c := t.LastCode; codeChanged {
@@ -159,7 +170,7 @@ func (t *numberTxn) queueSave(before camsd.NumberTxn) *pgx.Batch {
 			toNanos(a.At), a.Action, a.CustSpaceID, a.PhoneNumber, a.UID, a.UserName,
 			a.AccessKeyID, a.RequestID, a.Outcome, a.Detail)
 	}
-	return b
+	return b, nil
 }
 
 // auditQuery reads the audit table and, as records of GetMigrationVerifyCode, the codes

@@ -42,10 +42,10 @@ func (db *DB) readNumbers(batch []*numberRead) {
 		defer cancel()
 		// LATERAL: one index lookup per number, whatever the planner guesses of unnest.
 		rows, err := db.pool.Query(ctx, `
-			SELECT u.o, p.id, p.status, p.initiated_at, p.verified_at
+			SELECT u.o, p.id, p.status, p.verified_name, p.initiated_at, p.verified_at
 			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(s, n, o),
 			LATERAL (
-				SELECT id, status, initiated_at, verified_at FROM phone_numbers
+				SELECT id, status, verified_name, initiated_at, verified_at FROM phone_numbers
 				WHERE cust_space_id = u.s AND number = u.n) AS p`, spaces, numbers)
 		if err != nil {
 			return err
@@ -54,10 +54,10 @@ func (db *DB) readNumbers(batch []*numberRead) {
 		for rows.Next() {
 			var (
 				o                   int
-				id, status          string
+				id, status, name    string
 				initiated, verified int64
 			)
-			if err := rows.Scan(&o, &id, &status, &initiated, &verified); err != nil {
+			if err := rows.Scan(&o, &id, &status, &name, &initiated, &verified); err != nil {
 				return err
 			}
 			if o < 1 || o > len(batch) {
@@ -66,7 +66,7 @@ func (db *DB) readNumbers(batch []*numberRead) {
 			r := batch[o-1]
 			r.found = true
 			r.n = camsd.PhoneNumber{CustSpaceID: r.space, Number: r.number, ID: id, Status: camsd.NumberStatus(status),
-				InitiatedAt: fromNanos(initiated), VerifiedAt: fromNanos(verified)}
+				VerifiedName: name, InitiatedAt: fromNanos(initiated), VerifiedAt: fromNanos(verified)}
 		}
 		return rows.Err()
 	}()

@@ -16,18 +16,21 @@ const seedLock int64 = 0x63616d73_64536564 // "camsdSed"
 // ApplySeed makes the database hold what the seed declares, in one transaction sent as one
 // batch: it creates what is missing; updates accounts (name, subscription, QPS), keys (secret,
 // status, owner) and replaces each user's policy list; sets a space's WABA id and PIN when the
-// seed gives them; it leaves existing spaces' owner and name, numbers
-// (status and id) and all codes as they are, because those change through the API and the
-// seed must not undo that. Nothing that the seed no longer names is deleted. Each number is
-// added under its lock (lockNumber), so that a ChangeNumber of it on another replica comes
-// before or after, never in between. It returns once committed, and its changes are then
+// seed gives them; updates a pre-validated number's code and owner, never its id (a new one
+// without an id gets camsd.NewNumberID); it leaves existing spaces' owner and name, numbers
+// (status, id and verified name) and all codes as they are, because those change through the
+// API and the seed must not undo that. Nothing that the seed no longer names is deleted. Each
+// number is added under its lock (lockNumber), so that a ChangeNumber of it on another replica
+// comes before or after, never in between. It returns once committed, and its changes are then
 // visible to this DB's reads at once and to other replicas' within a second (see cache.go).
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, seedLock)
 	for i := range s.Accounts {
-		queueAccount(b, &s.Accounts[i])
+		if err := queueAccount(b, &s.Accounts[i]); err != nil {
+			return wrap("apply seed", err)
+		}
 	}
 	// Once committed (or perhaps committed: a failed commit may have reached the server), this
 	// replica's next read must see the seed, without waiting for the notification.
@@ -41,7 +44,7 @@ func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	return wrap("apply seed", tx.Commit(ctx))
 }
 
-func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) {
+func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) error {
 	b.Queue(`
 		INSERT INTO accounts (uid, name, subscribed, qps) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (uid) DO UPDATE SET
@@ -63,11 +66,26 @@ func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) {
 		for _, n := range sp.PhoneNumbers {
 			b.Queue(lockNumber, n.Number)
 			b.Queue(`
-				INSERT INTO phone_numbers (cust_space_id, number, id, status) VALUES ($1, $2, $3, $4)
+				INSERT INTO phone_numbers (cust_space_id, number, id, status, verified_name) VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (cust_space_id, number) DO NOTHING`,
-				sp.CustSpaceID, n.Number, n.ID, string(n.Status))
+				sp.CustSpaceID, n.Number, n.ID, string(n.Status), n.VerifiedName)
 		}
 	}
+	for _, n := range a.PreValidated {
+		// The id of a number that is new: the seed's, or a new one. One that exists keeps its.
+		id := n.ID
+		if id == "" {
+			var err error
+			if id, err = camsd.NewNumberID(); err != nil {
+				return err
+			}
+		}
+		b.Queue(`
+			INSERT INTO prevalidated_numbers (number, uid, verify_code, id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (number) DO UPDATE SET uid = excluded.uid, verify_code = excluded.verify_code`,
+			n.Number, a.UID, n.VerifyCode, id)
+	}
+	return nil
 }
 
 func queueUser(b *pgx.Batch, uid string, u camsd.SeedUser) {

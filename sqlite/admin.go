@@ -76,7 +76,7 @@ func readTenants(ctx context.Context, tx *sql.Tx, uid string) (*camsd.Seed, erro
 				b.Space(sp)
 				return err
 			}},
-		{`SELECT n.cust_space_id, n.number, n.id, n.status, n.initiated_at, n.verified_at
+		{`SELECT n.cust_space_id, n.number, n.id, n.status, n.verified_name, n.initiated_at, n.verified_at
 			FROM phone_numbers n JOIN spaces s ON s.cust_space_id = n.cust_space_id
 			WHERE ?1 = '' OR s.uid = ?1
 			ORDER BY n.cust_space_id, n.number`,
@@ -84,9 +84,17 @@ func readTenants(ctx context.Context, tx *sql.Tx, uid string) (*camsd.Seed, erro
 				var n camsd.PhoneNumber
 				var status string
 				var initiated, verified int64
-				err := r.Scan(&n.CustSpaceID, &n.Number, &n.ID, &status, &initiated, &verified)
+				err := r.Scan(&n.CustSpaceID, &n.Number, &n.ID, &status, &n.VerifiedName, &initiated, &verified)
 				n.Status, n.InitiatedAt, n.VerifiedAt = camsd.NumberStatus(status), fromNanos(initiated), fromNanos(verified)
 				b.Number(n)
+				return err
+			}},
+		{`SELECT uid, number, verify_code, id FROM prevalidated_numbers
+			WHERE ?1 = '' OR uid = ?1 ORDER BY uid, number`,
+			func(r *sql.Rows) error {
+				var n camsd.PreValidatedNumber
+				err := r.Scan(&n.UID, &n.Number, &n.VerifyCode, &n.ID)
+				b.PreValidated(n)
 				return err
 			}},
 	}

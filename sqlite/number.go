@@ -2,15 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/camsd/camsd"
 )
-
-// firstNumberID is added to number_ids' seq: new ids have fifteen digits, like Meta's
-// phone-number ids.
-const firstNumberID = 100_000_000_000_000
 
 // ChangeNumber reads the number's state, runs change on it and writes back what change
 // changed, in one op of the writer: changes of any number are serial, which is what makes
@@ -53,7 +48,7 @@ type numberTxn struct {
 func loadNumber(tx *wtx, space, number string, since time.Time) (*numberTxn, error) {
 	t := &numberTxn{NumberTxn: camsd.NumberTxn{CustSpaceID: space, Number: number}}
 	rows, err := tx.query(`
-		SELECT cust_space_id, id, status, initiated_at, verified_at FROM phone_numbers
+		SELECT cust_space_id, id, status, verified_name, initiated_at, verified_at FROM phone_numbers
 		WHERE number = ? ORDER BY cust_space_id`, number)
 	if err != nil {
 		return nil, err
@@ -63,7 +58,7 @@ func loadNumber(tx *wtx, space, number string, since time.Time) (*numberTxn, err
 		r := camsd.PhoneNumber{Number: number}
 		var status string
 		var initiated, verified int64
-		if err := rows.Scan(&r.CustSpaceID, &r.ID, &status, &initiated, &verified); err != nil {
+		if err := rows.Scan(&r.CustSpaceID, &r.ID, &status, &r.VerifiedName, &initiated, &verified); err != nil {
 			return nil, err
 		}
 		r.Status, r.InitiatedAt, r.VerifiedAt = camsd.NumberStatus(status), fromNanos(initiated), fromNanos(verified)
@@ -124,9 +119,9 @@ func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) (records bool, err err
 	}
 	for _, r := range changed {
 		if _, err := tx.exec(`
-			UPDATE phone_numbers SET id = ?, status = ?, initiated_at = ?, verified_at = ?
+			UPDATE phone_numbers SET id = ?, status = ?, verified_name = ?, initiated_at = ?, verified_at = ?
 			WHERE cust_space_id = ? AND number = ?`,
-			r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
+			r.ID, string(r.Status), r.VerifiedName, toNanos(r.InitiatedAt), toNanos(r.VerifiedAt),
 			r.CustSpaceID, t.Number); err != nil {
 			return records, err
 		}
@@ -156,23 +151,21 @@ func (t *numberTxn) save(tx *wtx, before camsd.NumberTxn) (records bool, err err
 	return records, nil
 }
 
-// insertNumber adds r, with a new id when it has none.
+// insertNumber adds r, with a new id (camsd.NewNumberID) when it has none. No index makes
+// ids unique (a seed or the platform may give two records one id) and nothing looks a record
+// up by id, so a random one is not checked against the others.
 func insertNumber(tx *wtx, r *camsd.PhoneNumber) error {
 	if r.ID == "" {
-		res, err := tx.exec(`INSERT INTO number_ids DEFAULT VALUES`)
+		id, err := camsd.NewNumberID()
 		if err != nil {
 			return err
 		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		r.ID = strconv.FormatInt(firstNumberID+seq, 10)
+		r.ID = id
 	}
 	_, err := tx.exec(`
-		INSERT INTO phone_numbers (cust_space_id, number, id, status, initiated_at, verified_at)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		r.CustSpaceID, r.Number, r.ID, string(r.Status), toNanos(r.InitiatedAt), toNanos(r.VerifiedAt))
+		INSERT INTO phone_numbers (cust_space_id, number, id, status, verified_name, initiated_at, verified_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.CustSpaceID, r.Number, r.ID, string(r.Status), r.VerifiedName, toNanos(r.InitiatedAt), toNanos(r.VerifiedAt))
 	if isForeignKey(err) {
 		return camsd.ErrNotFound
 	}

@@ -10,8 +10,10 @@ import (
 // ApplySeed makes the database hold what the seed declares, in one transaction: it creates
 // what is missing; updates accounts (name, subscription, QPS), keys (secret, status, owner) and
 // replaces each user's policy list; sets a space's WABA id and PIN when the seed gives them;
-// it leaves existing spaces' owner and name, numbers (status and id) and all
-// codes as they are, because those change through the API and the seed must not undo that.
+// updates a pre-validated number's code and owner, never its id (a new one without an id gets
+// camsd.NewNumberID); it leaves existing spaces' owner and name, numbers (status, id and
+// verified name) and all codes as they are, because those change through the API and the
+// seed must not undo that.
 // Nothing that the seed no longer names is deleted. Validating the seed is the parser's job.
 // It returns once committed.
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
@@ -55,14 +57,35 @@ func applyAccount(tx *wtx, a *camsd.SeedAccount) error {
 		}
 		for _, n := range sp.PhoneNumbers {
 			if _, err := tx.exec(`
-				INSERT INTO phone_numbers (cust_space_id, number, id, status) VALUES (?, ?, ?, ?)
+				INSERT INTO phone_numbers (cust_space_id, number, id, status, verified_name) VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (cust_space_id, number) DO NOTHING`,
-				sp.CustSpaceID, n.Number, n.ID, string(n.Status)); err != nil {
+				sp.CustSpaceID, n.Number, n.ID, string(n.Status), n.VerifiedName); err != nil {
 				return err
 			}
 		}
 	}
+	for _, n := range a.PreValidated {
+		id, err := preValidatedID(n)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(`
+			INSERT INTO prevalidated_numbers (number, uid, verify_code, id) VALUES (?, ?, ?, ?)
+			ON CONFLICT (number) DO UPDATE SET uid = excluded.uid, verify_code = excluded.verify_code`,
+			n.Number, a.UID, n.VerifyCode, id); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// preValidatedID is the id a pre-validated number gets if it is new: the seed's, or a new
+// one. A number that exists keeps its id whatever this says.
+func preValidatedID(n camsd.PreValidatedNumber) (string, error) {
+	if n.ID != "" {
+		return n.ID, nil
+	}
+	return camsd.NewNumberID()
 }
 
 func applyUser(tx *wtx, uid string, u camsd.SeedUser) error {

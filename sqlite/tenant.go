@@ -99,9 +99,9 @@ func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*cam
 		var status string
 		var initiated, verified int64
 		err := db.get(ctx, `
-			SELECT id, status, initiated_at, verified_at FROM phone_numbers
+			SELECT id, status, verified_name, initiated_at, verified_at FROM phone_numbers
 			WHERE cust_space_id = ? AND number = ?`,
-			[]any{custSpaceID, number}, &n.ID, &status, &initiated, &verified)
+			[]any{custSpaceID, number}, &n.ID, &status, &n.VerifiedName, &initiated, &verified)
 		n.Status, n.InitiatedAt, n.VerifiedAt = camsd.NumberStatus(status), fromNanos(initiated), fromNanos(verified)
 		return numberKey{n.CustSpaceID, n.Number}, n, err
 	})

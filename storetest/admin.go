@@ -48,6 +48,42 @@ func RunAdmin(t *testing.T, open func(t *testing.T) AdminStore) {
 			t.Errorf("Tenants(unknown) = %+v, %v; want none", got, err)
 		}
 	})
+	t.Run("Tenants reads back verified names and pre-validated numbers, and a seed of it makes the same", func(t *testing.T) {
+		s := open(t)
+		if err := s.ApplySeed(t.Context(), LifecycleSeed()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Tenants(t.Context(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := LifecycleSeed()
+		acme := &want.Accounts[0]
+		// Ordered by number; the store made the id the seed did not give.
+		acme.PreValidated[0], acme.PreValidated[1] = acme.PreValidated[1], acme.PreValidated[0]
+		if len(got.Accounts) == 2 && len(got.Accounts[0].PreValidated) == 2 {
+			acme.PreValidated[1].ID = got.Accounts[0].PreValidated[1].ID
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Tenants (-want +got):\n%s", diff)
+		}
+		if id := acme.PreValidated[1].ID; !newID.MatchString(id) {
+			t.Errorf("%s's id = %q; want a new one: 15 digits, no leading 0", PreAcme2, id)
+		}
+
+		// What an admin exports and seeds elsewhere.
+		other := open(t)
+		if err := other.ApplySeed(t.Context(), got); err != nil {
+			t.Fatal(err)
+		}
+		again, err := other.Tenants(t.Context(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, again); diff != "" {
+			t.Errorf("Tenants of a store seeded with Tenants (-first +second):\n%s", diff)
+		}
+	})
 	t.Run("Tenants of an empty store", func(t *testing.T) {
 		s := open(t)
 		if got, err := s.Tenants(t.Context(), ""); err != nil || len(got.Accounts) != 0 {

@@ -51,6 +51,21 @@ func testBadBytes(t *testing.T, open func(t *testing.T) camsd.Store) {
 		}
 	})
 
+	t.Run("Numbers", func(t *testing.T) {
+		for _, v := range badTexts(AcmeSpace) {
+			if got, err := s.Numbers(t.Context(), v); err != nil || got == nil || len(got) != 0 {
+				t.Errorf("Numbers(%q) = %v, %v; want an empty slice", v, got, err)
+			}
+		}
+	})
+	t.Run("PreValidated", func(t *testing.T) {
+		for _, v := range badTexts(AcmeUID) {
+			if got, err := s.PreValidated(t.Context(), v); err != nil || got == nil || len(got) != 0 {
+				t.Errorf("PreValidated(%q) = %v, %v; want an empty slice", v, got, err)
+			}
+		}
+	})
+
 	// As for a space that does not exist: a record for it is ErrNotFound, nothing written.
 	t.Run("ChangeNumber of a bad space", func(t *testing.T) {
 		for _, k := range badSpaces {
