@@ -28,7 +28,39 @@ var actions = map[string]action{
 	"ChatappMigrationRegister": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
 		return nil, s.Migration.ChatappMigrationRegister(ctx, c, p)
 	},
+
+	// A new number's lifecycle. Replies as the SDK's models have them: Success and no Data,
+	// the numbers at the top level, Deregister's envelope alone.
+	"AddChatappPhoneNumber": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		return succeeded{}, s.Migration.AddChatappPhoneNumber(ctx, c, p)
+	},
+	"GetChatappVerifyCode": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		return succeeded{}, s.Migration.GetChatappVerifyCode(ctx, c, p)
+	},
+	"ChatappVerifyAndRegister": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		return succeeded{}, s.Migration.ChatappVerifyAndRegister(ctx, c, p)
+	},
+	"ChatappPhoneNumberRegister": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		return succeeded{}, s.Migration.ChatappPhoneNumberRegister(ctx, c, p)
+	},
+	"ChatappPhoneNumberDeregister": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		return nil, s.Migration.ChatappPhoneNumberDeregister(ctx, c, p)
+	},
+	"QueryChatappPhoneNumbers": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		nums, err := s.Migration.QueryChatappPhoneNumbers(ctx, c, p)
+		return phoneNumbers(nums), err
+	},
+	"GetPreValidatePhoneId": func(s *Server, ctx context.Context, c migration.Caller, p migration.Params) (any, error) {
+		return s.Migration.GetPreValidatePhoneId(ctx, c, p)
+	},
 }
+
+// succeeded is the result of an action whose reply says Success: true and has no Data.
+type succeeded struct{}
+
+// phoneNumbers is QueryChatappPhoneNumbers' result: a reply with Success and the numbers
+// at the top level, beside Code.
+type phoneNumbers []migration.PhoneNumberItem
 
 // KnownAction reports whether camsd serves the action.
 func KnownAction(name string) bool {

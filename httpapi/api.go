@@ -21,6 +21,25 @@ type reply struct {
 	Message            string
 	Data               any `json:",omitempty" xml:",omitempty"`
 	AccessDeniedDetail string
+	Success            bool                         `json:",omitempty" xml:",omitempty"`
+	PhoneNumbers       *[]migration.PhoneNumberItem `json:",omitempty" xml:",omitempty"` // [] when none
+}
+
+// shape puts an action's result where its reply carries it.
+func (r *reply) shape(data any) {
+	switch d := data.(type) {
+	case succeeded:
+		r.Success = true
+	case phoneNumbers:
+		r.Success = true
+		nums := []migration.PhoneNumberItem(d)
+		if nums == nil {
+			nums = []migration.PhoneNumberItem{}
+		}
+		r.PhoneNumbers = &nums
+	default:
+		r.Data = data
+	}
 }
 
 // serveAPI runs one call through the checks in the documented order; the first failure
@@ -56,7 +75,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		acs.WriteError(w, format, requestID, r.Host, err)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		fail(camsd.Errorf(camsd.CodeUnsupportedHTTPMethod, "This http method is not supported."))
+		fail(&camsd.Error{Code: camsd.CodeUnsupportedHTTPMethod})
 		return
 	}
 	var body []byte // the official Go SDK sends none: net/http then gives NoBody
@@ -89,7 +108,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Account.Subscribed {
-		fail(camsd.Errorf(camsd.CodeProductUnsubscript, "You have not subscribed to the specified product."))
+		fail(&camsd.Error{Code: camsd.CodeProductUnsubscript})
 		return
 	}
 	if err := s.authorize(p, req); err != nil {
@@ -120,9 +139,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Code = camsd.CodeOK
-	acs.WriteResult(w, format, req.Action, requestID, reply{
-		RequestId: requestID, Code: camsd.CodeOK, Message: "SUCCESS", Data: data, AccessDeniedDetail: "None",
-	})
+	out := reply{RequestId: requestID, Code: camsd.CodeOK, Message: "SUCCESS", AccessDeniedDetail: "None"}
+	out.shape(data)
+	acs.WriteResult(w, format, req.Action, requestID, out)
 }
 
 // admit applies flow control: per account (shared by its keys and RAM users), per action.
@@ -137,9 +156,7 @@ func (s *Server) admit(ctx context.Context, p *camsd.Principal, action string) e
 		return err
 	}
 	if !d.Allowed {
-		e := camsd.Errorf(camsd.CodeSystemLimitControl, "The system is under flow control.")
-		e.RetryAfter = d.RetryAfter
-		return e
+		return &camsd.Error{Code: camsd.CodeSystemLimitControl, RetryAfter: d.RetryAfter}
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, 
 	if err := requirePresent(p, "CustSpaceId", "CountryCode", "MobileNumber"); err != nil {
 		return nil, err
 	}
-	phone, err := joinPhoneNumber(p.Get("CountryCode"), p.Get("MobileNumber"))
+	phone, err := joinNumber("CountryCode", p.Get("CountryCode"), "MobileNumber", p.Get("MobileNumber"))
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,9 @@ func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Para
 	now := s.now()
 	rule := func(right func(*camsd.VerifyCode) bool) (func(*camsd.NumberTxn) error, *verdict) {
 		v := &verdict{}
-		return func(tx *camsd.NumberTxn) error { return s.checkCode(tx, c, space.CustSpaceID, phone, now, right, v) }, v
+		return func(tx *camsd.NumberTxn) error {
+			return s.checkCode(tx, c, migrationCode, space.CustSpaceID, phone, now, right, v)
+		}, v
 	}
 	if s.Upstream == nil {
 		change, v := rule(func(code *camsd.VerifyCode) bool {
@@ -224,20 +226,40 @@ func (v *verdict) result() (*NumberData, error) {
 	return v.data, nil
 }
 
-// checkCode is ChatappMigrationVerified's rule; right says whether the value given is the
-// code's.
-func (s *Service) checkCode(tx *camsd.NumberTxn, c Caller, space, phone string, now time.Time, right func(*camsd.VerifyCode) bool, v *verdict) error {
+// codeCheck is what an action that checks a code needs of the number, and how it names
+// itself: ChatappMigrationVerified and ChatappVerifyAndRegister check codes by one rule.
+type codeCheck struct {
+	action string                         // the audit trail's action
+	sender string                         // the action that sends the codes
+	state  func(*camsd.PhoneNumber) error // the number's state the action needs
+}
+
+var migrationCode = codeCheck{
+	action: "ChatappMigrationVerified",
+	sender: "GetMigrationVerifyCode",
+	state: func(n *camsd.PhoneNumber) error {
+		if n.Status != camsd.StatusMigrating {
+			return notMigrating(n.Number, n.Status)
+		}
+		return nil
+	},
+}
+
+// checkCode is the rule that checks a code: right says whether the value given is the
+// code's. A right code is spent and the number verified now; a wrong one is a try counted
+// (v.wrong), which is a change too.
+func (s *Service) checkCode(tx *camsd.NumberTxn, c Caller, k codeCheck, space, phone string, now time.Time, right func(*camsd.VerifyCode) bool, v *verdict) error {
 	max := s.maxAttempts()
 	mine := tx.Record(space)
 	if mine == nil {
 		return notFound(phone, space)
 	}
-	if mine.Status != camsd.StatusMigrating {
-		return notMigrating(phone, mine.Status)
+	if err := k.state(mine); err != nil {
+		return err
 	}
 	code := tx.LastCode
 	if code == nil || code.SentAt.Before(mine.InitiatedAt) || !code.UsedAt.IsZero() {
-		return camsd.Errorf(camsd.CodeVerifyCodeNotFound, "No verification code is waiting to be checked for %s: request one with GetMigrationVerifyCode.", phone)
+		return camsd.Errorf(camsd.CodeVerifyCodeNotFound, "No verification code is waiting to be checked for %s: request one with %s.", phone, k.sender)
 	}
 	if code.Attempts >= max {
 		return camsd.Errorf(camsd.CodeVerifyCodeAttemptsExceeded, "The verification code for %s was entered wrong %d times; request a new one.", phone, code.Attempts)
@@ -248,13 +270,13 @@ func (s *Service) checkCode(tx *camsd.NumberTxn, c Caller, space, phone string, 
 	if !right(code) {
 		code.Attempts++
 		v.wrong = camsd.Errorf(camsd.CodeVerifyCodeInvalid, "The verification code is incorrect (%d of %d tries used).", code.Attempts, max)
-		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space, phone, camsd.CodeVerifyCodeInvalid,
+		tx.Audit = append(tx.Audit, c.audit(now, k.action, space, phone, camsd.CodeVerifyCodeInvalid,
 			fmt.Sprintf("wrong code, try %d of %d", code.Attempts, max)))
 		return nil
 	}
 	code.UsedAt = now
 	mine.VerifiedAt = now
-	tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationVerified", space, phone, camsd.CodeOK,
+	tx.Audit = append(tx.Audit, c.audit(now, k.action, space, phone, camsd.CodeOK,
 		"VERIFIED until "+now.Add(s.validity()).Format(time.RFC3339)))
 	v.data = &NumberData{PhoneNumber: phone, Id: mine.ID}
 	return nil
@@ -278,58 +300,67 @@ func (s *Service) ChatappMigrationRegister(ctx context.Context, c Caller, p Para
 		return err
 	}
 	now := s.now()
-	limit, window := s.registerLimit()
-	// A registration counts while now is before it plus the window.
-	since := now.Add(-window + time.Nanosecond)
+	since := s.registeredSince(now)
 	rule := func(tx *camsd.NumberTxn) error {
-		mine := tx.Record(space.CustSpaceID)
-		if mine == nil {
-			return notFound(phone, space.CustSpaceID)
+		return s.register(tx, c, "ChatappMigrationRegister", space.CustSpaceID, phone, now, false)
+	}
+	return s.change(ctx, c, "ChatappMigrationRegister", space.CustSpaceID, phone, since, rule, "register", func(ctx context.Context, id string) error {
+		return s.Upstream.Register(ctx, *space, id)
+	})
+}
+
+// registeredSince is the since to give ChangeNumber for a rule that counts registrations: a
+// registration counts while now is before it plus the window.
+func (s *Service) registeredSince(now time.Time) time.Time {
+	_, window := s.registerLimit()
+	return now.Add(-window + time.Nanosecond)
+}
+
+// register is the rule that registers a number in space: it becomes CONNECTED there, and
+// leaves (MIGRATED) any other space where it was CONNECTED. The number needs a valid
+// verification in the space; with registered (the lifecycle's ChatappPhoneNumberRegister),
+// a number verified or registered here before (VERIFIED, CONNECTED, DISCONNECTED) needs
+// none, for the platform remembers it. Registering again is allowed, but registrations and
+// deregistrations together are limited to RegisterLimit per RegisterWindow per number
+// (tx.Registrations, read since registeredSince). Refusals in order: PhoneNumber.NotFound,
+// PhoneNumber.NotVerified, PhoneNumber.RegisterTooFrequent.
+func (s *Service) register(tx *camsd.NumberTxn, c Caller, action, space, phone string, now time.Time, registered bool) error {
+	mine := tx.Record(space)
+	if mine == nil {
+		return notFound(phone, space)
+	}
+	known := registered && (mine.Status == camsd.StatusVerified || mine.Status == camsd.StatusConnected || mine.Status == camsd.StatusDisconnected)
+	if !known && (mine.Status == camsd.StatusMigrated || s.verification(mine, now) != Verified) {
+		return camsd.Errorf(camsd.CodePhoneNumberNotVerified, "The phone number %s has no valid verification in space %s: verify a code first.", phone, space)
+	}
+	if err := s.underLimit(tx, phone, now); err != nil {
+		return err
+	}
+	detail := "CONNECTED"
+	if mine.Status == camsd.StatusConnected {
+		detail = "CONNECTED, registered again"
+	}
+	for i := range tx.Records {
+		r := &tx.Records[i]
+		if r.CustSpaceID != space && r.Status == camsd.StatusConnected {
+			r.Status, r.VerifiedAt = camsd.StatusMigrated, time.Time{}
+			detail += "; moved out of " + r.CustSpaceID
+			tx.Audit = append(tx.Audit, c.audit(now, action, r.CustSpaceID, phone, camsd.CodeOK, "MIGRATED to "+space))
 		}
-		if mine.Status == camsd.StatusMigrated || s.verification(mine, now) != Verified {
-			return camsd.Errorf(camsd.CodePhoneNumberNotVerified, "The phone number %s has no valid verification in space %s: verify a code first.", phone, space.CustSpaceID)
-		}
-		if len(tx.Registrations) >= limit {
-			e := camsd.Errorf(camsd.CodePhoneNumberRegisterTooFreq, "The phone number %s was registered %d times in the last %s.", phone, len(tx.Registrations), window)
-			e.RetryAfter = tx.Registrations[len(tx.Registrations)-limit].Add(window).Sub(now)
-			return e
-		}
-		detail := "CONNECTED"
-		if mine.Status == camsd.StatusConnected {
-			detail = "CONNECTED, registered again"
-		}
-		for i := range tx.Records {
-			r := &tx.Records[i]
-			if r.CustSpaceID != space.CustSpaceID && r.Status == camsd.StatusConnected {
-				r.Status, r.VerifiedAt = camsd.StatusMigrated, time.Time{}
-				detail += "; moved out of " + r.CustSpaceID
-				tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationRegister", r.CustSpaceID, phone, camsd.CodeOK,
-					"MIGRATED to "+space.CustSpaceID))
-			}
-		}
-		mine.Status = camsd.StatusConnected
-		tx.Register = now
-		tx.Audit = append(tx.Audit, c.audit(now, "ChatappMigrationRegister", space.CustSpaceID, phone, camsd.CodeOK, detail))
+	}
+	mine.Status = camsd.StatusConnected
+	tx.Register = now
+	tx.Audit = append(tx.Audit, c.audit(now, action, space, phone, camsd.CodeOK, detail))
+	return nil
+}
+
+// underLimit refuses a registration or deregistration of the number beyond the limit.
+func (s *Service) underLimit(tx *camsd.NumberTxn, phone string, now time.Time) error {
+	limit, window := s.registerLimit()
+	if len(tx.Registrations) < limit {
 		return nil
 	}
-	if s.Upstream != nil {
-		var id string
-		err := s.peek(ctx, space.CustSpaceID, phone, since, func(tx *camsd.NumberTxn) error {
-			if err := rule(tx); err != nil {
-				return err
-			}
-			id = tx.Record(space.CustSpaceID).ID
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = s.callUpstream(ctx, c, "ChatappMigrationRegister", space.CustSpaceID, phone, "register", func(ctx context.Context) error {
-			return s.Upstream.Register(ctx, *space, id)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return s.Store.ChangeNumber(ctx, c.Call, space.CustSpaceID, phone, since, rule)
+	e := camsd.Errorf(camsd.CodePhoneNumberRegisterTooFreq, "The phone number %s was registered or deregistered %d times in the last %s.", phone, len(tx.Registrations), window)
+	e.RetryAfter = tx.Registrations[len(tx.Registrations)-limit].Add(window).Sub(now)
+	return e
 }

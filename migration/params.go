@@ -11,11 +11,12 @@ import (
 type Params = url.Values
 
 // requirePresent answers Missing{Name} for the first of names, in order, that is absent or
-// empty. The gateway checks presence of every parameter before any value.
+// empty. The gateway checks presence of every parameter before any value. The message is the
+// catalogue's for Missing{Name}, which names the parameter.
 func requirePresent(p Params, names ...string) error {
 	for _, n := range names {
 		if strings.TrimSpace(p.Get(n)) == "" {
-			return camsd.Errorf(camsd.MissingCode(n), "The input parameter %q that is mandatory for processing this request is not supplied.", n)
+			return &camsd.Error{Code: camsd.MissingCode(n)}
 		}
 	}
 	return nil
@@ -46,14 +47,14 @@ func checkLocale(v string) (string, error) {
 	return l, nil
 }
 
-// joinPhoneNumber checks CreateChatappMigrationInitiate's two parts of a number and returns
-// the number: a country code of 1 to 3 digits without a leading 0, a national number of
-// digits, together 8 to 15 digits.
-func joinPhoneNumber(cc, mobile string) (string, error) {
-	if len(cc) < 1 || len(cc) > 3 || cc[0] == '0' || !digits(cc) || !digits(mobile) || !camsd.ValidPhoneNumber(cc+mobile) {
-		return "", camsd.Errorf(camsd.CodeInvalidParameterPhoneNumber, "The phone number is invalid: CountryCode must be 1 to 3 digits without a leading 0 and MobileNumber digits, 8 to 15 digits together.")
+// joinNumber checks a number given in two parts, a country code (ccName) of 1 to 3 digits
+// without a leading 0 and a national number (numName) of digits, together 8 to 15 digits,
+// and returns the number.
+func joinNumber(ccName, cc, numName, national string) (string, error) {
+	if len(cc) < 1 || len(cc) > 3 || cc[0] == '0' || !digits(cc) || !digits(national) || !camsd.ValidPhoneNumber(cc+national) {
+		return "", camsd.Errorf(camsd.CodeInvalidParameterPhoneNumber, "The phone number is invalid: %s must be 1 to 3 digits without a leading 0 and %s digits, 8 to 15 digits together.", ccName, numName)
 	}
-	return cc + mobile, nil
+	return cc + national, nil
 }
 
 // sixDigits reports whether v is a verification code's shape: exactly six decimal digits.

@@ -14,7 +14,7 @@ func FuzzJoinPhoneNumber(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, cc, mobile string) {
-		phone, err := joinPhoneNumber(cc, mobile)
+		phone, err := joinNumber("CountryCode", cc, "MobileNumber", mobile)
 		if err != nil {
 			if camsd.ErrorCode(err) != camsd.CodeInvalidParameterPhoneNumber {
 				t.Fatalf("(%q, %q): %v", cc, mobile, err)

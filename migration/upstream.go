@@ -27,6 +27,31 @@ func (s *Service) peek(ctx context.Context, space, number string, since time.Tim
 	return err
 }
 
+// change runs rule as the action's change of the number in space. With an Upstream it
+// first runs rule without writing, for camsd's own refusals; then asks the platform (ask,
+// given the number's id in space) through callUpstream, naming what it asks; and only once
+// the platform accepted, runs rule again inside ChangeNumber.
+func (s *Service) change(ctx context.Context, c Caller, action, space, number string, since time.Time, rule func(*camsd.NumberTxn) error, what string, ask func(ctx context.Context, id string) error) error {
+	if s.Upstream != nil {
+		var id string
+		err := s.peek(ctx, space, number, since, func(tx *camsd.NumberTxn) error {
+			if err := rule(tx); err != nil {
+				return err
+			}
+			id = tx.Record(space).ID
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = s.callUpstream(ctx, c, action, space, number, what, func(ctx context.Context) error { return ask(ctx, id) })
+		if err != nil {
+			return err
+		}
+	}
+	return s.Store.ChangeNumber(ctx, c.Call, space, number, since, rule)
+}
+
 // callUpstream makes one call to the platform with a durable record before it (Pending) and
 // after it (its outcome) in the audit trail, so that a crash between the two shows: a
 // Pending record with nothing after it. The request's writes so far are made durable before

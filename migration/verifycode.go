@@ -23,6 +23,17 @@ type NumberData struct {
 // two leaves a trace and the resend interval still holds; the record's compare-and-set is
 // what makes the interval hold when two requests race.
 func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params) (*NumberData, error) {
+	return s.sendCode(ctx, c, p, func(num *camsd.PhoneNumber) error {
+		if num.Status != camsd.StatusMigrating {
+			return notMigrating(num.Number, num.Status)
+		}
+		return nil
+	})
+}
+
+// sendCode is the rule GetMigrationVerifyCode and GetChatappVerifyCode share: the number's
+// state (which may asks), then a new code recorded, sent and marked.
+func (s *Service) sendCode(ctx context.Context, c Caller, p Params, may func(*camsd.PhoneNumber) error) (*NumberData, error) {
 	if err := requirePresent(p, "CustSpaceId", "PhoneNumber", "Locale", "Method"); err != nil {
 		return nil, err
 	}
@@ -46,8 +57,8 @@ func (s *Service) GetMigrationVerifyCode(ctx context.Context, c Caller, p Params
 	if err != nil {
 		return nil, err
 	}
-	if num.Status != camsd.StatusMigrating {
-		return nil, notMigrating(phone, num.Status)
+	if err := may(num); err != nil {
+		return nil, err
 	}
 
 	code := "" // with an Upstream the platform makes the code, and camsd never sees it

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+)
+
+// storeModes are the stores a test runs on: SQLite always, PostgreSQL (alone and with
+// Redis) where the services are (always in CI).
+func storeModes() []struct {
+	name   string
+	config func(t *testing.T) ServeConfig
+} {
+	return []struct {
+		name   string
+		config func(t *testing.T) ServeConfig
+	}{
+		{"sqlite", testConfig},
+		{"postgres", func(t *testing.T) ServeConfig {
+			needServices(t)
+			cfg := testConfig(t)
+			cfg.Database = freshDatabase(t)
+			return cfg
+		}},
+		{"postgres+redis", func(t *testing.T) ServeConfig {
+			needServices(t)
+			return replicaConfig(t, freshDatabase(t), randomName("camsd-test:")+":")
+		}},
+	}
+}
+
+// numberItem returns number as QueryChatappPhoneNumbers lists it in space (nil: not listed).
+func numberItem(t *testing.T, c *openapi.Client, space, number string) map[string]any {
+	t.Helper()
+	body := okBody(t, c, "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": space})
+	if body["Success"] != true {
+		t.Errorf("QueryChatappPhoneNumbers: Success = %v", body["Success"])
+	}
+	nums, ok := body["PhoneNumbers"].([]any)
+	if !ok {
+		t.Fatalf("QueryChatappPhoneNumbers: no PhoneNumbers array in %v", body)
+	}
+	for _, n := range nums {
+		if it := n.(map[string]any); it["PhoneNumber"] == number {
+			return it
+		}
+	}
+	return nil
+}
+
+// wantFields fails unless item has each field at the value given.
+func wantFields(t *testing.T, step string, item map[string]any, kv ...string) {
+	t.Helper()
+	if item == nil {
+		t.Fatalf("%s: number not listed", step)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if got := item[kv[i]]; got != kv[i+1] {
+			t.Errorf("%s: %s = %v, want %s (item %v)", step, kv[i], got, kv[i+1], item)
+		}
+	}
+}
+
+// wantSuccess fails unless the reply says Success: true, as the SDK's models read it.
+func wantSuccess(t *testing.T, c *openapi.Client, action string, query map[string]string) {
+	t.Helper()
+	if body := okBody(t, c, action, query); body["Success"] != true || body["Data"] != nil {
+		t.Errorf("%s: body = %v, want Success true and no Data", action, body)
+	}
+}
+
+// wantRefused fails unless action answers code with status.
+func wantRefused(t *testing.T, c *openapi.Client, step, action string, query map[string]string, code string, status int) {
+	t.Helper()
+	got, st := errCode(t, c, action, query)
+	if got != code || st != status {
+		t.Errorf("%s: %s answered %d %s, want %d %s", step, action, st, got, status, code)
+	}
+}
+
+// TestNumberLifecycle_OfficialClient drives a new number through add → code (read from the
+// simulator's outbox) → verify and register → query → deregister → register again with
+// the official client, on every store.
+func TestNumberLifecycle_OfficialClient(t *testing.T) {
+	for _, mode := range storeModes() {
+		t.Run(mode.name, func(t *testing.T) {
+			m := start(t, mode.config(t))
+			c := newClient(t, m, acmeKey, acmeSecret, "")
+			const cc, national = "65", "91230001"
+			number := cc + national
+			at := map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": number}
+
+			wantSuccess(t, c, "AddChatappPhoneNumber", map[string]string{
+				"CustSpaceId": acmeSpace, "Cc": cc, "PhoneNumber": national, "VerifiedName": "Acme Support",
+			})
+			wantFields(t, "added", numberItem(t, c, acmeSpace, number),
+				"Status", "UNVERIFIED", "VerifiedName", "Acme Support", "CodeVerificationStatus", "NOT_VERIFIED", "QualityRating", "UNKNOWN")
+			wantRefused(t, c, "register unverified", "ChatappPhoneNumberRegister", at, "PhoneNumber.NotVerified", 400)
+
+			wantSuccess(t, c, "GetChatappVerifyCode", with(at, "Locale", "en_US", "Method", "SMS"))
+			msgs := simMessages(t, m, number)
+			if len(msgs) != 1 || !sixDigits.MatchString(msgs[0].Code) || msgs[0].Method != "sms" {
+				t.Fatalf("outbox for %s = %+v, want one SMS with a 6-digit code", number, msgs)
+			}
+			wantRefused(t, c, "wrong code", "ChatappVerifyAndRegister", with(at, "VerifyCode", wrong(msgs[0].Code)), "VerifyCode.Invalid", 400)
+			wantSuccess(t, c, "ChatappVerifyAndRegister", with(at, "VerifyCode", msgs[0].Code))
+			wantFields(t, "registered", numberItem(t, c, acmeSpace, number),
+				"Status", "CONNECTED", "CodeVerificationStatus", "VERIFIED", "NameStatus", "APPROVED", "QualityRating", "GREEN", "MessagingLimitTier", "TIER_250")
+			wantRefused(t, c, "code spent", "ChatappVerifyAndRegister", with(at, "VerifyCode", msgs[0].Code), "PhoneNumber.AlreadyVerified", 400)
+			wantRefused(t, c, "no code once verified", "GetChatappVerifyCode", with(at, "Locale", "en_US", "Method", "sms"), "PhoneNumber.AlreadyVerified", 400)
+
+			// Deregister's reply is the envelope alone, as the SDK's model has it.
+			body := okBody(t, c, "ChatappPhoneNumberDeregister", at)
+			if _, has := body["Success"]; has {
+				t.Errorf("deregister reply = %v, want no Success", body)
+			}
+			wantFields(t, "deregistered", numberItem(t, c, acmeSpace, number), "Status", "DISCONNECTED")
+			wantRefused(t, c, "deregister twice", "ChatappPhoneNumberDeregister", at, "PhoneNumber.NotRegistered", 400)
+			wantSuccess(t, c, "ChatappPhoneNumberRegister", at)
+			wantFields(t, "registered again", numberItem(t, c, acmeSpace, number), "Status", "CONNECTED")
+
+			// The filter, and the numbers of the migration flow beside the new one.
+			body = okBody(t, c, "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": acmeSpace, "Status": "MIGRATING"})
+			nums, _ := body["PhoneNumbers"].([]any)
+			if len(nums) == 0 {
+				t.Errorf("Status=MIGRATING listed none: %v", body)
+			}
+			for _, n := range nums {
+				if n.(map[string]any)["Status"] != "MIGRATING" {
+					t.Errorf("Status=MIGRATING listed %v", n)
+				}
+			}
+			body = okBody(t, c, "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": acmeSpace, "Status": "DISCONNECTED"})
+			if nums, ok := body["PhoneNumbers"].([]any); !ok || len(nums) != 0 {
+				t.Errorf("Status=DISCONNECTED: PhoneNumbers = %v, want []", body["PhoneNumbers"])
+			}
+		})
+	}
+}
+
+func wrong(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
+
+// TestNumberLifecycle_Refusals: each refusal answers the documented status and Code with the
+// official client.
+func TestNumberLifecycle_Refusals(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	cfg := testConfig(t)
+	cfg.QPS = 1000
+	m := startAt(t, cfg, clk.Now)
+	c := newClient(t, m, acmeKey, acmeSecret, "")
+	add := func(national string) map[string]string {
+		return map[string]string{"CustSpaceId": acmeSpace, "Cc": "65", "PhoneNumber": national, "VerifiedName": "Acme"}
+	}
+	at := func(national string) map[string]string {
+		return map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": "65" + national}
+	}
+	code := func(national string) string {
+		t.Helper()
+		wantSuccess(t, c, "GetChatappVerifyCode", with(at(national), "Locale", "zh_CN", "Method", "voice"))
+		msgs := simMessages(t, m, "65"+national)
+		if len(msgs) == 0 {
+			t.Fatalf("no code captured for 65%s", national)
+		}
+		return msgs[0].Code
+	}
+
+	t.Run("parameters and state", func(t *testing.T) {
+		wantRefused(t, c, "missing Cc", "AddChatappPhoneNumber", with(add("91230010"), "Cc", ""), "MissingCc", 400)
+		wantRefused(t, c, "missing name", "AddChatappPhoneNumber", with(add("91230010"), "VerifiedName", ""), "MissingVerifiedName", 400)
+		wantRefused(t, c, "bad number", "AddChatappPhoneNumber", with(add("91230010"), "PhoneNumber", "12ab"), "InvalidParameter.PhoneNumberError", 400)
+		wantRefused(t, c, "migrating number", "AddChatappPhoneNumber", with(add(""), "Cc", "86", "PhoneNumber", "13800001234"), "PhoneNumber.AlreadyExists", 400)
+		wantRefused(t, c, "not in the space", "GetChatappVerifyCode", with(at("91230099"), "Locale", "en_US", "Method", "sms"), "PhoneNumber.NotFound", 400)
+		wantRefused(t, c, "migrating, not new", "GetChatappVerifyCode", map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": migrating, "Locale": "en_US", "Method": "sms"}, "PhoneNumber.AlreadyExists", 400)
+		wantRefused(t, c, "deregister unregistered", "ChatappPhoneNumberDeregister", map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": migrating}, "PhoneNumber.NotRegistered", 400)
+		wantRefused(t, c, "bad status filter", "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": acmeSpace, "Status": "ONLINE"}, "InvalidParameter", 400)
+		wantRefused(t, c, "code not 6 digits", "ChatappVerifyAndRegister", with(at("91230010"), "VerifyCode", "12345"), "InvalidParameter", 400)
+	})
+
+	t.Run("codes: resend, expiry, attempts", func(t *testing.T) {
+		wantSuccess(t, c, "AddChatappPhoneNumber", add("91230011"))
+		wantRefused(t, c, "verify before any code", "ChatappVerifyAndRegister", with(at("91230011"), "VerifyCode", "123456"), "VerifyCode.NotFound", 400)
+		first := code("91230011")
+		wantRefused(t, c, "resend at once", "GetChatappVerifyCode", with(at("91230011"), "Locale", "en_US", "Method", "sms"), "VerifyCode.SendTooFrequent", 400)
+		clk.Add(11 * time.Minute) // past the 10-minute expiry, inside the 15-minute signature skew
+		wantRefused(t, c, "expired", "ChatappVerifyAndRegister", with(at("91230011"), "VerifyCode", first), "VerifyCode.Expired", 400)
+		second := code("91230011")
+		for i := 0; i < 5; i++ {
+			wantRefused(t, c, "wrong", "ChatappVerifyAndRegister", with(at("91230011"), "VerifyCode", wrong(second)), "VerifyCode.Invalid", 400)
+		}
+		wantRefused(t, c, "attempts spent", "ChatappVerifyAndRegister", with(at("91230011"), "VerifyCode", second), "VerifyCode.AttemptsExceeded", 400)
+		clk.Add(-11 * time.Minute)
+	})
+
+	t.Run("registration limit", func(t *testing.T) {
+		wantSuccess(t, c, "AddChatappPhoneNumber", add("91230012"))
+		wantSuccess(t, c, "ChatappVerifyAndRegister", with(at("91230012"), "VerifyCode", code("91230012")))
+		// Registrations and deregistrations count together: 10 per number in 72 hours.
+		for i := 1; i < 10; i++ {
+			action := map[bool]string{true: "ChatappPhoneNumberDeregister", false: "ChatappPhoneNumberRegister"}[i%2 == 1]
+			okBody(t, c, action, at("91230012"))
+		}
+		wantRefused(t, c, "eleventh", "ChatappPhoneNumberRegister", at("91230012"), "PhoneNumber.RegisterTooFrequent", 400)
+	})
+
+	t.Run("RAM, ownership, subscription", func(t *testing.T) {
+		getter := newClient(t, m, getKey, getSecret, "") // cams:Get* only
+		wantRefused(t, getter, "RAM", "AddChatappPhoneNumber", add("91230013"), "Ram.PermissionDeny", 400)
+		wantRefused(t, getter, "RAM", "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": acmeSpace}, "Ram.PermissionDeny", 400)
+		other := newClient(t, m, otherKey, otherSecret, "")
+		wantRefused(t, other, "another tenant's space", "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": acmeSpace}, "Unknown.ResourceOwnerId", 400)
+		wantRefused(t, other, "another tenant's space", "AddChatappPhoneNumber", add("91230013"), "Unknown.ResourceOwnerId", 400)
+		unsub := newClient(t, m, unsubKey, unsubSecret, "")
+		wantRefused(t, unsub, "unsubscribed", "QueryChatappPhoneNumbers", map[string]string{"CustSpaceId": acmeSpace}, "Product.Unsubscript", 400)
+	})
+}
+
+// TestNumberLifecycle_FlowControl: the lifecycle's actions are under the account's flow
+// control, per action.
+func TestNumberLifecycle_FlowControl(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	cfg := testConfig(t)
+	cfg.QPS = 2
+	m := startAt(t, cfg, clk.Now)
+	c := newClient(t, m, acmeKey, acmeSecret, "")
+	q := map[string]string{"CustSpaceId": acmeSpace}
+	okBody(t, c, "QueryChatappPhoneNumbers", q)
+	okBody(t, c, "QueryChatappPhoneNumbers", q)
+	wantRefused(t, c, "third in the second", "QueryChatappPhoneNumbers", q, "System.LimitControl", 400)
+	// Another action has its own limit.
+	wantRefused(t, c, "another action", "ChatappPhoneNumberDeregister", map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": migrating}, "PhoneNumber.NotRegistered", 400)
+	clk.Add(time.Second)
+	okBody(t, c, "QueryChatappPhoneNumbers", q)
+}
+
+// TestNumberLifecycle_OldSDK: the other official client, V2 signatures, GET and XML.
+func TestNumberLifecycle_OldSDK(t *testing.T) {
+	m := start(t, testConfig(t))
+	cl, err := sdk.NewClientWithOptions("ap-southeast-1", sdk.NewConfig(), credentials.NewAccessKeyCredential(acmeKey, acmeSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := requests.NewCommonRequest()
+	req.Method = "GET"
+	req.Scheme = "http"
+	req.Domain = hostOf(m)
+	req.Version = apiVersion
+	req.ApiName = "QueryChatappPhoneNumbers"
+	req.AcceptFormat = "XML"
+	req.QueryParams["CustSpaceId"] = acmeSpace
+	resp, err := cl.ProcessCommonRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := resp.GetHttpContentString()
+	if resp.GetHttpStatus() != http.StatusOK {
+		t.Fatalf("reply %d %s", resp.GetHttpStatus(), body)
+	}
+	for _, want := range []string{"<QueryChatappPhoneNumbersResponse>", "<Success>true</Success>", "<PhoneNumbers><PhoneNumber>" + migrating + "</PhoneNumber>", "<Status>CONNECTED</Status>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("XML reply lacks %s:\n%s", want, body)
+		}
+	}
+}
