@@ -1,15 +1,24 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/camsd/camsd/graph/graphtest"
+
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+)
+
+// A pre-validated number of acme's (testdata/e2e-seed.yaml) and the code it was bought with.
+const (
+	preValidated     = "6591239000"
+	preValidatedCode = "246801"
 )
 
 // storeModes are the stores a test runs on: SQLite always, PostgreSQL (alone and with
@@ -271,5 +280,97 @@ func TestNumberLifecycle_OldSDK(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("XML reply lacks %s:\n%s", want, body)
 		}
+	}
+}
+
+// TestNumberLifecycle_WhatsApp: the lifecycle against the fake Graph API, which holds the
+// number, makes, sends and checks its code, and registers and deregisters it.
+func TestNumberLifecycle_WhatsApp(t *testing.T) {
+	m, g := startWhatsApp(t)
+	c := newClient(t, m, acmeKey, acmeSecret, "")
+	const cc, national = "65", "91230020"
+	number := cc + national
+	at := map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": number}
+
+	wantSuccess(t, c, "AddChatappPhoneNumber", map[string]string{"CustSpaceId": acmeSpace, "Cc": cc, "PhoneNumber": national, "VerifiedName": "Acme Support"})
+	if g.VerifiedName(number) != "Acme Support" || g.ID(number) == "" {
+		t.Fatalf("Graph holds %q under id %q", g.VerifiedName(number), g.ID(number))
+	}
+	n, err := m.DB.PhoneNumber(context.Background(), acmeSpace, number)
+	if err != nil || n.ID != g.ID(number) {
+		t.Fatalf("camsd's record %+v (%v): want Graph's id %s", n, err, g.ID(number))
+	}
+	wantSuccess(t, c, "GetChatappVerifyCode", with(at, "Locale", "en_US", "Method", "sms"))
+	code := g.LastCode(number)
+	if !sixDigits.MatchString(code) {
+		t.Fatalf("Graph sent no code (%q)", code)
+	}
+	wantRefused(t, c, "wrong code", "ChatappVerifyAndRegister", with(at, "VerifyCode", wrong(code)), "VerifyCode.Invalid", 400)
+	wantSuccess(t, c, "ChatappVerifyAndRegister", with(at, "VerifyCode", code))
+	if !g.Registered(number) || g.Registrations(number) != 1 {
+		t.Fatalf("Graph: registered %v, %d registrations", g.Registered(number), g.Registrations(number))
+	}
+	wantFields(t, "registered", numberItem(t, c, acmeSpace, number), "Status", "CONNECTED", "VerifiedName", "Acme Support")
+	okBody(t, c, "ChatappPhoneNumberDeregister", at)
+	if g.Registered(number) || g.Deregistrations(number) != 1 {
+		t.Fatalf("Graph after deregister: registered %v, %d deregistrations", g.Registered(number), g.Deregistrations(number))
+	}
+	wantFields(t, "deregistered", numberItem(t, c, acmeSpace, number), "Status", "DISCONNECTED")
+	wantSuccess(t, c, "ChatappPhoneNumberRegister", at)
+	if !g.Registered(number) || g.Registrations(number) != 2 {
+		t.Fatalf("Graph after register again: registered %v, %d registrations", g.Registered(number), g.Registrations(number))
+	}
+
+	// Graph refusing the registration after accepting the code: the number stays VERIFIED,
+	// and ChatappPhoneNumberRegister finishes once Graph answers.
+	const national2 = "91230021"
+	number2 := cc + national2
+	at2 := map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": number2}
+	wantSuccess(t, c, "AddChatappPhoneNumber", map[string]string{"CustSpaceId": acmeSpace, "Cc": cc, "PhoneNumber": national2, "VerifiedName": "Acme Sales"})
+	wantSuccess(t, c, "GetChatappVerifyCode", with(at2, "Locale", "en_US", "Method", "voice"))
+	g.Fail(graphtest.Register, graphtest.Fault{Status: 400, Code: 100, Message: "Invalid parameter"})
+	if got, _ := errCode(t, c, "ChatappVerifyAndRegister", with(at2, "VerifyCode", g.LastCode(number2))); got == "OK" {
+		t.Fatal("registration refused by Graph answered OK")
+	}
+	wantFields(t, "verified, not registered", numberItem(t, c, acmeSpace, number2), "Status", "VERIFIED", "CodeVerificationStatus", "VERIFIED")
+	wantSuccess(t, c, "ChatappPhoneNumberRegister", at2)
+	wantFields(t, "registered at last", numberItem(t, c, acmeSpace, number2), "Status", "CONNECTED")
+
+	// Pre-validated numbers are the simulator's.
+	wantRefused(t, c, "pre-validated", "AddChatappPhoneNumber", map[string]string{"CustSpaceId": acmeSpace, "Cc": "65", "PhoneNumber": "91230022", "VerifiedName": "x", "PreValidateId": "123"}, "InvalidParameter", 400)
+}
+
+// TestNumberLifecycle_PreValidated: a number the account bought pre-validated is traded
+// with its code for an id, added VERIFIED under it and registered without a code.
+func TestNumberLifecycle_PreValidated(t *testing.T) {
+	for _, mode := range storeModes() {
+		t.Run(mode.name, func(t *testing.T) {
+			m := start(t, mode.config(t))
+			c := newClient(t, m, acmeKey, acmeSecret, "")
+			const number = preValidated
+			body := okBody(t, c, "GetPreValidatePhoneId", map[string]string{"PhoneNumber": number, "VerifyCode": preValidatedCode})
+			d := dataOf(t, body)
+			id, _ := d["PhoneNumberId"].(string)
+			if d["PhoneNumber"] != number || id == "" {
+				t.Fatalf("Data = %v", d)
+			}
+			wantRefused(t, c, "wrong code", "GetPreValidatePhoneId", map[string]string{"PhoneNumber": number, "VerifyCode": wrong(preValidatedCode)}, "VerifyCode.Invalid", 400)
+			wantRefused(t, c, "not pre-validated", "GetPreValidatePhoneId", map[string]string{"PhoneNumber": notInSpace, "VerifyCode": "123456"}, "PhoneNumber.NotFound", 400)
+			other := newClient(t, m, otherKey, otherSecret, "")
+			wantRefused(t, other, "another account's", "GetPreValidatePhoneId", map[string]string{"PhoneNumber": number, "VerifyCode": preValidatedCode}, "PhoneNumber.NotFound", 400)
+
+			add := map[string]string{"CustSpaceId": acmeSpace, "Cc": number[:2], "PhoneNumber": number[2:], "VerifiedName": "Acme Pre"}
+			wantRefused(t, c, "id of another number", "AddChatappPhoneNumber", with(add, "PhoneNumber", "91239999", "PreValidateId", id), "InvalidParameter", 400)
+			wantSuccess(t, c, "AddChatappPhoneNumber", with(add, "PreValidateId", id))
+			wantFields(t, "added pre-validated", numberItem(t, c, acmeSpace, number), "Status", "VERIFIED", "CodeVerificationStatus", "VERIFIED")
+			at := map[string]string{"CustSpaceId": acmeSpace, "PhoneNumber": number}
+			wantRefused(t, c, "no code needed", "GetChatappVerifyCode", with(at, "Locale", "en_US", "Method", "sms"), "PhoneNumber.AlreadyVerified", 400)
+			wantSuccess(t, c, "ChatappPhoneNumberRegister", at)
+			wantFields(t, "registered", numberItem(t, c, acmeSpace, number), "Status", "CONNECTED")
+			n, err := m.DB.PhoneNumber(context.Background(), acmeSpace, number)
+			if err != nil || n.ID != id {
+				t.Errorf("number %+v (%v): want the pre-validated id %s", n, err, id)
+			}
+		})
 	}
 }
