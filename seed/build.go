@@ -15,6 +15,9 @@ type builder struct {
 	keys   map[string]string // AccessKey id, accounts' and users' alike: a key signs for one principal
 	spaces map[string]string // cust_space_id
 	active map[string]activeNumber
+
+	preNumbers map[string]string // pre-validated number
+	preIDs     map[string]string // pre-validated number's id
 }
 
 func build(doc *fileDoc) (*camsd.Seed, error) {
@@ -23,6 +26,9 @@ func build(doc *fileDoc) (*camsd.Seed, error) {
 		keys:   make(map[string]string),
 		spaces: make(map[string]string),
 		active: make(map[string]activeNumber),
+
+		preNumbers: make(map[string]string),
+		preIDs:     make(map[string]string),
 	}
 	s := &camsd.Seed{}
 	for i := range doc.Accounts {
@@ -83,6 +89,10 @@ func (b *builder) account(r *rawAccount, path string) (camsd.SeedAccount, error)
 			return a, err
 		}
 		a.Spaces = append(a.Spaces, sp)
+	}
+
+	if a.PreValidated, err = b.preValidated(r.PreValidated, path+".prevalidated_numbers", a.UID); err != nil {
+		return a, err
 	}
 	return a, nil
 }

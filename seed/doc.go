@@ -1,5 +1,6 @@
 // Package seed reads the seed file, the YAML document that declares camsd's tenants: accounts
-// with their AccessKeys, RAM users with their policies, and spaces with their phone numbers.
+// with their AccessKeys, RAM users with their policies, spaces with their phone numbers, and
+// the numbers an account bought pre-validated.
 //
 //	accounts:
 //	  - uid: "1000000000000001"       # the Alibaba Cloud account id (digits)
@@ -19,6 +20,9 @@
 //	        name: customer-a
 //	        phone_numbers:
 //	          - {phone_number: "8613800001234", id: "82828893332", status: MIGRATING}
+//	          - {phone_number: "8613800005678", status: UNVERIFIED, verified_name: Acme Support}
+//	    prevalidated_numbers:         # bought with their code: GetPreValidatePhoneId trades it for the id
+//	      - {phone_number: "8613800001111", verify_code: "123456", id: "104996122399161"}
 //
 // The file is read strictly, because a typo in a seed file would otherwise silently grant or
 // withhold access: unknown fields, values of the wrong type and anything camsd could not serve
@@ -26,6 +30,14 @@
 //
 //	seed.yaml:12:13: accounts[0].ram_users[0].policies[0]: Statement[0].Effect: want "Allow" or "Deny", got "allow"
 //
+// A number's status is one of UNVERIFIED, VERIFIED, MIGRATING, CONNECTED, DISCONNECTED and
+// MIGRATED; a number is in one space at most in a status other than MIGRATED. verified_name is
+// its display name (at most 128 characters, one line). A pre-validated number is listed once
+// in the whole file, with a 6-digit verify_code and, optionally, its id (digits, one per
+// number).
+//
 // Defaults: an account is subscribed, a key is Active, a number is MIGRATING, and a number
-// without an id gets one derived from its space and number, the same at every start.
+// without an id gets one derived from its space and number, the same at every start. A
+// pre-validated number without an id gets a random one from the store when it is first
+// applied, and keeps it (as it keeps any id) when the seed is applied again.
 package seed

@@ -30,6 +30,9 @@ func TestParse_errors(t *testing.T) {
 			`        phone_numbers:`,
 		}, entries...)...)
 	}
+	pre := func(list string) string {
+		return lines(`accounts:`, `  - uid: "1"`, `    prevalidated_numbers: `+list)
+	}
 	tests := []struct {
 		name, yaml, want string
 	}{
@@ -112,8 +115,12 @@ func TestParse_errors(t *testing.T) {
 		{"number too short", number(`          - {phone_number: 1234567}`), `seed.yaml:6:28: accounts[0].spaces[0].phone_numbers[0].phone_number: "1234567": want country code and number, 8 to 15 digits, no '+' or leading 0`},
 		{"number with leading 0", number(`          - phone_number: 08613800001234`), `seed.yaml:6:27: accounts[0].spaces[0].phone_numbers[0].phone_number: "08613800001234": want country code and number, 8 to 15 digits, no '+' or leading 0`},
 		{"number id letters", number(`          - {phone_number: "8613800001234", id: abc}`), `seed.yaml:6:49: accounts[0].spaces[0].phone_numbers[0].id: "abc": a phone number id is digits`},
-		{"status case", number(`          - {phone_number: "8613800001234", status: migrating}`), `seed.yaml:6:53: accounts[0].spaces[0].phone_numbers[0].status: "migrating": want MIGRATING, CONNECTED or MIGRATED`},
-		{"unknown status", number(`          - {phone_number: "8613800001234", status: VERIFIED}`), `seed.yaml:6:53: accounts[0].spaces[0].phone_numbers[0].status: "VERIFIED": want MIGRATING, CONNECTED or MIGRATED`},
+		{"status case", number(`          - {phone_number: "8613800001234", status: migrating}`), `seed.yaml:6:53: accounts[0].spaces[0].phone_numbers[0].status: "migrating": want UNVERIFIED, VERIFIED, MIGRATING, CONNECTED, DISCONNECTED or MIGRATED`},
+		{"unknown status", number(`          - {phone_number: "8613800001234", status: REGISTERED}`), `seed.yaml:6:53: accounts[0].spaces[0].phone_numbers[0].status: "REGISTERED": want UNVERIFIED, VERIFIED, MIGRATING, CONNECTED, DISCONNECTED or MIGRATED`},
+		{"verified name too long", number(`          - {phone_number: "8613800001234", verified_name: ` + strings.Repeat("é", 129) + `}`), `seed.yaml:6:60: accounts[0].spaces[0].phone_numbers[0].verified_name: a verified name is at most 128 characters`},
+		{"verified name with spaces around", number(`          - {phone_number: "8613800001234", verified_name: " Acme"}`), `seed.yaml:6:60: accounts[0].spaces[0].phone_numbers[0].verified_name: " Acme": a verified name does not begin or end with spaces`},
+		{"verified name of two lines", number(`          - {phone_number: "8613800001234", verified_name: "Acme\nShop"}`), `seed.yaml:6:60: accounts[0].spaces[0].phone_numbers[0].verified_name: "Acme\nShop": a verified name is one line, without control characters`},
+		{"verified name a number", number(`          - {phone_number: "8613800001234", verified_name: 1.5}`), `seed.yaml:6:60: accounts[0].spaces[0].phone_numbers[0].verified_name: want a string, got 1.5 (a number); quote it`},
 		{"duplicate number in a space", number(
 			`          - {phone_number: "8613800001234", status: MIGRATED}`,
 			`          - {phone_number: "8613800001234", status: MIGRATED}`,
@@ -128,7 +135,39 @@ func TestParse_errors(t *testing.T) {
 			`    spaces:`,
 			`      - cust_space_id: "8"`,
 			`        phone_numbers: [{phone_number: "8613800001234", status: CONNECTED}]`,
-		), `seed.yaml:9:40: accounts[1].spaces[0].phone_numbers[0].phone_number: 8613800001234 is CONNECTED here and MIGRATING in space "9"; a number is MIGRATING or CONNECTED in one space at most (first at accounts[0].spaces[0].phone_numbers[0].phone_number, line 5)`},
+		), `seed.yaml:9:40: accounts[1].spaces[0].phone_numbers[0].phone_number: 8613800001234 is CONNECTED here and MIGRATING in space "9"; a number is in one space at most in a status other than MIGRATED (first at accounts[0].spaces[0].phone_numbers[0].phone_number, line 5)`},
+		{"number in the lifecycle in two spaces", lines(
+			`accounts:`,
+			`  - uid: "1"`,
+			`    spaces:`,
+			`      - cust_space_id: "9"`,
+			`        phone_numbers: [{phone_number: "8613800001234", status: DISCONNECTED}]`,
+			`      - cust_space_id: "8"`,
+			`        phone_numbers: [{phone_number: "8613800001234", status: UNVERIFIED}]`,
+		), `seed.yaml:7:40: accounts[0].spaces[1].phone_numbers[0].phone_number: 8613800001234 is UNVERIFIED here and DISCONNECTED in space "9"; a number is in one space at most in a status other than MIGRATED (first at accounts[0].spaces[0].phone_numbers[0].phone_number, line 5)`},
+
+		{"prevalidated_numbers not a list", pre(`{phone_number: "8613800001111"}`), `seed.yaml:3:27: accounts[0].prevalidated_numbers: want a list, got a mapping`},
+		{"unknown pre-validated field", pre(`[{phone_number: "8613800001111", code: "123456"}]`), `seed.yaml:3:60: accounts[0].prevalidated_numbers[0].code: unknown field`},
+		{"pre-validated number missing", pre(`[{verify_code: "123456"}]`), `seed.yaml:3:28: accounts[0].prevalidated_numbers[0].phone_number: missing`},
+		{"pre-validated number with plus", pre(`[{phone_number: "+8613800001111", verify_code: "123456"}]`), `seed.yaml:3:43: accounts[0].prevalidated_numbers[0].phone_number: "+8613800001111": want country code and number, 8 to 15 digits, no '+' or leading 0`},
+		{"pre-validated code missing", pre(`[{phone_number: "8613800001111"}]`), `seed.yaml:3:28: accounts[0].prevalidated_numbers[0].verify_code: missing`},
+		{"pre-validated code of 5 digits", pre(`[{phone_number: "8613800001111", verify_code: "12345"}]`), `seed.yaml:3:73: accounts[0].prevalidated_numbers[0].verify_code: "12345": a verification code is 6 digits`},
+		{"pre-validated code with a leading 0 unquoted", pre(`[{phone_number: "8613800001111", verify_code: 012345}]`), `seed.yaml:3:73: accounts[0].prevalidated_numbers[0].verify_code: want a string; YAML reads 012345 as a number, quote it`},
+		{"pre-validated id letters", pre(`[{phone_number: "8613800001111", verify_code: "123456", id: pv-1}]`), `seed.yaml:3:87: accounts[0].prevalidated_numbers[0].id: "pv-1": a phone number id is digits`},
+		{"pre-validated number twice", lines(
+			`accounts:`,
+			`  - uid: "1"`,
+			`    prevalidated_numbers: [{phone_number: "8613800001111", verify_code: "123456"}]`,
+			`  - uid: "2"`,
+			`    prevalidated_numbers: [{phone_number: "8613800001111", verify_code: "654321"}]`,
+		), `seed.yaml:5:43: accounts[1].prevalidated_numbers[0].phone_number: duplicate pre-validated number "8613800001111" (first at accounts[0].prevalidated_numbers[0].phone_number, line 3)`},
+		{"pre-validated id twice", lines(
+			`accounts:`,
+			`  - uid: "1"`,
+			`    prevalidated_numbers:`,
+			`      - {phone_number: "8613800001111", verify_code: "123456", id: "7"}`,
+			`      - {phone_number: "8613800002222", verify_code: "123456", id: "7"}`,
+		), `seed.yaml:5:68: accounts[0].prevalidated_numbers[1].id: duplicate pre-validated number id "7" (first at accounts[0].prevalidated_numbers[0].id, line 4)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,7 @@ func TestLoad_example(t *testing.T) {
 						{CustSpaceID: "293483938849493", Number: "8613800001234", ID: "82828893332", Status: camsd.StatusMigrating},
 						{CustSpaceID: "293483938849493", Number: "8613800005678", ID: phoneNumberID("293483938849493", "8613800005678"), Status: camsd.StatusConnected},
 						{CustSpaceID: "293483938849493", Number: "14155550100", ID: phoneNumberID("293483938849493", "14155550100"), Status: camsd.StatusMigrating},
+						{CustSpaceID: "293483938849493", Number: "8613800009012", ID: phoneNumberID("293483938849493", "8613800009012"), Status: camsd.StatusUnverified, VerifiedName: "Acme Support"},
 					},
 				},
 				{
@@ -66,6 +67,10 @@ func TestLoad_example(t *testing.T) {
 						{CustSpaceID: "293483938849494", Number: "8613800001234", ID: phoneNumberID("293483938849494", "8613800001234"), Status: camsd.StatusMigrated},
 					},
 				},
+			},
+			PreValidated: []camsd.PreValidatedNumber{
+				{UID: acme, Number: "8613800001111", VerifyCode: "123456", ID: "104996122399161"},
+				{UID: acme, Number: "8613800002222", VerifyCode: "654321"},
 			},
 		},
 		{

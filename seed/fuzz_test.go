@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,8 @@ func checkSeed(t *testing.T, s *camsd.Seed) {
 	keys := make(map[string]bool)
 	spaces := make(map[string]bool)
 	active := make(map[string]bool)
+	preNumbers := make(map[string]bool)
+	preIDs := make(map[string]bool)
 	checkKey := func(k camsd.AccessKey, uid, user string) {
 		if keys[k.ID] || k.ID == "" || k.Secret == "" || k.UID != uid || k.UserName != user ||
 			(k.Status != camsd.KeyActive && k.Status != camsd.KeyInactive) {
@@ -86,16 +89,28 @@ func checkSeed(t *testing.T, s *camsd.Seed) {
 					t.Errorf("bad or duplicate number %+v", n)
 				}
 				numbers[n.Number] = true
-				switch n.Status {
-				case camsd.StatusMigrating, camsd.StatusConnected:
+				if checkVerifiedName(n.VerifiedName) != "" {
+					t.Errorf("number %+v: bad verified name", n)
+				}
+				switch {
+				case !slices.Contains(camsd.NumberStatuses, n.Status):
+					t.Errorf("number %+v: bad status", n)
+				case n.Status != camsd.StatusMigrated:
 					if active[n.Number] {
-						t.Errorf("number %s active in two spaces", n.Number)
+						t.Errorf("number %s in two spaces in a status other than MIGRATED", n.Number)
 					}
 					active[n.Number] = true
-				case camsd.StatusMigrated:
-				default:
-					t.Errorf("number %+v: bad status", n)
 				}
+			}
+		}
+		for _, n := range a.PreValidated {
+			if preNumbers[n.Number] || !camsd.ValidPhoneNumber(n.Number) || n.UID != a.UID ||
+				len(n.VerifyCode) != 6 || !digits(n.VerifyCode) || (n.ID != "" && (preIDs[n.ID] || !digits(n.ID))) {
+				t.Errorf("bad or duplicate pre-validated number %+v of account %s", n, a.UID)
+			}
+			preNumbers[n.Number] = true
+			if n.ID != "" {
+				preIDs[n.ID] = true
 			}
 		}
 	}

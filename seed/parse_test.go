@@ -117,6 +117,50 @@ accounts:
 				},
 			}},
 		},
+		{
+			"the number lifecycle: statuses, verified names, pre-validated numbers",
+			`
+accounts:
+  - uid: "1"
+    spaces:
+      - cust_space_id: a
+        phone_numbers:
+          - {phone_number: "14155550100", status: UNVERIFIED, verified_name: Acme Support}
+          - {phone_number: "14155550101", id: "5", status: VERIFIED, verified_name: "Acme Sales"}
+          - {phone_number: "14155550102", id: "6", status: DISCONNECTED}
+    prevalidated_numbers:
+      - {phone_number: "8613800001111", verify_code: "123456", id: "104996122399161"}
+      - {phone_number: 8613800002222, verify_code: 654321}
+  - uid: "2"
+    spaces:
+      - cust_space_id: b
+        phone_numbers: [{phone_number: "14155550102", id: "7", status: MIGRATED, verified_name: "Ünïcödé 商店"}]
+`,
+			&camsd.Seed{Accounts: []camsd.SeedAccount{
+				{
+					Account: camsd.Account{UID: "1", Subscribed: true},
+					Spaces: []camsd.SeedSpace{{
+						Space: camsd.Space{CustSpaceID: "a", UID: "1"},
+						PhoneNumbers: []camsd.PhoneNumber{
+							{CustSpaceID: "a", Number: "14155550100", ID: phoneNumberID("a", "14155550100"), Status: camsd.StatusUnverified, VerifiedName: "Acme Support"},
+							{CustSpaceID: "a", Number: "14155550101", ID: "5", Status: camsd.StatusVerified, VerifiedName: "Acme Sales"},
+							{CustSpaceID: "a", Number: "14155550102", ID: "6", Status: camsd.StatusDisconnected},
+						},
+					}},
+					PreValidated: []camsd.PreValidatedNumber{
+						{UID: "1", Number: "8613800001111", VerifyCode: "123456", ID: "104996122399161"},
+						{UID: "1", Number: "8613800002222", VerifyCode: "654321"}, // the store makes its id
+					},
+				},
+				{
+					Account: camsd.Account{UID: "2", Subscribed: true},
+					Spaces: []camsd.SeedSpace{{
+						Space:        camsd.Space{CustSpaceID: "b", UID: "2"},
+						PhoneNumbers: []camsd.PhoneNumber{{CustSpaceID: "b", Number: "14155550102", ID: "7", Status: camsd.StatusMigrated, VerifiedName: "Ünïcödé 商店"}},
+					}},
+				},
+			}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,13 +15,14 @@ type fileDoc struct {
 }
 
 type rawAccount struct {
-	UID        text       `yaml:"uid"`
-	Name       text       `yaml:"name"`
-	Subscribed *bool      `yaml:"subscribed"`
-	QPS        *integer   `yaml:"qps"`
-	AccessKeys []rawKey   `yaml:"access_keys"`
-	Users      []rawUser  `yaml:"ram_users"`
-	Spaces     []rawSpace `yaml:"spaces"`
+	UID          text              `yaml:"uid"`
+	Name         text              `yaml:"name"`
+	Subscribed   *bool             `yaml:"subscribed"`
+	QPS          *integer          `yaml:"qps"`
+	AccessKeys   []rawKey          `yaml:"access_keys"`
+	Users        []rawUser         `yaml:"ram_users"`
+	Spaces       []rawSpace        `yaml:"spaces"`
+	PreValidated []rawPreValidated `yaml:"prevalidated_numbers"`
 }
 
 type rawKey struct {
@@ -45,9 +46,16 @@ type rawSpace struct {
 }
 
 type rawNumber struct {
+	PhoneNumber  text `yaml:"phone_number"`
+	ID           text `yaml:"id"`
+	Status       text `yaml:"status"`
+	VerifiedName text `yaml:"verified_name"`
+}
+
+type rawPreValidated struct {
 	PhoneNumber text `yaml:"phone_number"`
+	VerifyCode  text `yaml:"verify_code"`
 	ID          text `yaml:"id"`
-	Status      text `yaml:"status"`
 }
 
 // nodeError is a value the decoder could not take, at its node.

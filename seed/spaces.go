@@ -2,11 +2,15 @@ package seed
 
 import (
 	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/camsd/camsd"
 )
 
-// activeNumber is where a number is MIGRATING or CONNECTED.
+// activeNumber is where a number is in a status other than MIGRATED.
 type activeNumber struct {
 	path, custSpaceID string
 	status            camsd.NumberStatus
@@ -43,10 +47,11 @@ func (b *builder) space(r *rawSpace, path, uid string) (camsd.SeedSpace, error) 
 
 func (b *builder) phoneNumber(r *rawNumber, path, custSpaceID string) (camsd.PhoneNumber, error) {
 	n := camsd.PhoneNumber{
-		CustSpaceID: custSpaceID,
-		Number:      string(r.PhoneNumber),
-		ID:          string(r.ID),
-		Status:      camsd.NumberStatus(r.Status),
+		CustSpaceID:  custSpaceID,
+		Number:       string(r.PhoneNumber),
+		ID:           string(r.ID),
+		Status:       camsd.NumberStatus(r.Status),
+		VerifiedName: string(r.VerifiedName),
 	}
 	numberPath := path + ".phone_number"
 	switch {
@@ -63,22 +68,55 @@ func (b *builder) phoneNumber(r *rawNumber, path, custSpaceID string) (camsd.Pho
 		return n, &problem{path: path + ".id", msg: fmt.Sprintf("%q: a phone number id is digits", n.ID)}
 	}
 
-	switch n.Status {
-	case "":
-		n.Status = camsd.StatusMigrating
-	case camsd.StatusMigrating, camsd.StatusConnected, camsd.StatusMigrated:
-	default:
-		return n, &problem{path: path + ".status", msg: fmt.Sprintf("%q: want MIGRATING, CONNECTED or MIGRATED", n.Status)}
+	if msg := checkVerifiedName(n.VerifiedName); msg != "" {
+		return n, &problem{path: path + ".verified_name", msg: msg}
 	}
-	// A number can have moved out of many spaces (MIGRATED) but be in migration, or
-	// connected, in one space only: that is the space the API calls act on.
+
+	switch {
+	case n.Status == "":
+		n.Status = camsd.StatusMigrating
+	case !slices.Contains(camsd.NumberStatuses, n.Status):
+		return n, &problem{path: path + ".status", msg: fmt.Sprintf("%q: want %s", n.Status, statusList())}
+	}
+	// A number can have moved out of many spaces (MIGRATED) but be anywhere else in its life
+	// (added, verified, migrating, connected, deregistered) in one space only: that is the
+	// space the API calls act on.
 	if n.Status != camsd.StatusMigrated {
 		if first, dup := b.active[n.Number]; dup {
-			msg := fmt.Sprintf("%s is %s here and %s in space %q; a number is MIGRATING or CONNECTED in one space at most",
+			msg := fmt.Sprintf("%s is %s here and %s in space %q; a number is in one space at most in a status other than MIGRATED",
 				n.Number, n.Status, first.status, first.custSpaceID)
 			return n, &problem{path: numberPath, msg: msg, first: first.path}
 		}
 		b.active[n.Number] = activeNumber{path: numberPath, custSpaceID: custSpaceID, status: n.Status}
 	}
 	return n, nil
+}
+
+// statusList names the statuses a seeded number may have, for messages: "UNVERIFIED, ...,
+// DISCONNECTED or MIGRATED".
+func statusList() string {
+	names := make([]string, len(camsd.NumberStatuses))
+	for i, st := range camsd.NumberStatuses {
+		names[i] = string(st)
+	}
+	last := len(names) - 1
+	return strings.Join(names[:last], ", ") + " or " + names[last]
+}
+
+// maxVerifiedName is the longest display name, in characters, that AddChatappPhoneNumber
+// takes; a seeded one is held to the same.
+const maxVerifiedName = 128
+
+// checkVerifiedName says what is wrong with a number's display name, or "" when nothing is
+// (an empty one is none).
+func checkVerifiedName(name string) string {
+	switch {
+	case utf8.RuneCountInString(name) > maxVerifiedName:
+		return fmt.Sprintf("a verified name is at most %d characters", maxVerifiedName)
+	case strings.TrimSpace(name) != name:
+		return fmt.Sprintf("%q: a verified name does not begin or end with spaces", name)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fmt.Sprintf("%q: a verified name is one line, without control characters", name)
+	}
+	return ""
 }
