@@ -162,11 +162,19 @@ func wrong(code string) string {
 }
 
 // TestNumberLifecycle_Refusals: each refusal answers the documented status and Code with the
-// official client.
+// official client, on every store.
 func TestNumberLifecycle_Refusals(t *testing.T) {
+	for _, mode := range storeModes() {
+		t.Run(mode.name, func(t *testing.T) {
+			cfg := mode.config(t)
+			cfg.QPS = 1000
+			testLifecycleRefusals(t, cfg)
+		})
+	}
+}
+
+func testLifecycleRefusals(t *testing.T, cfg ServeConfig) {
 	clk := &clock{now: time.Now()}
-	cfg := testConfig(t)
-	cfg.QPS = 1000
 	m := startAt(t, cfg, clk.Now)
 	c := newClient(t, m, acmeKey, acmeSecret, "")
 	add := func(national string) map[string]string {
