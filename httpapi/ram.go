@@ -31,9 +31,7 @@ func (s *Server) authorize(p *camsd.Principal, req *acs.Request) error {
 	if res.Allowed {
 		return nil
 	}
-	e := camsd.Errorf(camsd.CodeRAMPermissionDeny, "You are not authorized to perform the operation.")
-	e.Denied = ram.Detail(res, c, p.Account.UID, p.User.Name)
-	return e
+	return &camsd.Error{Code: camsd.CodeRAMPermissionDeny, Denied: ram.Detail(res, c, p.Account.UID, p.User.Name)}
 }
 
 // policyCache keeps parsed policy documents by their text: documents change only through the

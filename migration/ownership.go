@@ -7,7 +7,8 @@ import (
 	"github.com/camsd/camsd"
 )
 
-var errNotOwner = camsd.Errorf(camsd.CodeUnknownResourceOwnerID, "The resource does not belong to the current user.")
+// errNotOwner takes the catalogue's message: a refusal that says no more than its Code.
+var errNotOwner = &camsd.Error{Code: camsd.CodeUnknownResourceOwnerID}
 
 // ownSpace returns the space if the caller's account owns it. A space that does not exist
 // answers the same as another tenant's, so that tenants cannot probe each other.
