@@ -112,8 +112,8 @@ type Outbox interface {
 // tenants goes through ApplySeed, numbers through ChangeNumber.
 type TenantAdmin interface {
 	// Tenants returns every account, or only uid's when uid is not empty, with everything it
-	// owns (keys with their secrets, users with policies, spaces with numbers), ordered by
-	// uid, key id, user name and space id, numbers by number.
+	// owns (keys with their secrets, users with policies, spaces with numbers, pre-validated
+	// numbers), ordered by uid, key id, user name and space id, numbers by number.
 	Tenants(ctx context.Context, uid string) (*Seed, error)
 
 	// DeleteKey deletes the AccessKey. Returns ErrNotFound.

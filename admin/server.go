@@ -184,6 +184,8 @@ type (
 		PhoneNumber string
 		Id          string //nolint:revive // wire name
 		Status      string
+		// VerifiedName is the display name a number was added with; listed, not taken.
+		VerifiedName string `json:",omitempty"`
 	}
 	Policy struct {
 		UID      string
@@ -568,7 +570,7 @@ func (s *Server) listNumbers(r *http.Request) (int, any, error) {
 				continue
 			}
 			for _, n := range sp.PhoneNumbers {
-				out = append(out, Number{CustSpaceId: n.CustSpaceID, PhoneNumber: n.Number, Id: n.ID, Status: string(n.Status)})
+				out = append(out, Number{CustSpaceId: n.CustSpaceID, PhoneNumber: n.Number, Id: n.ID, Status: string(n.Status), VerifiedName: n.VerifiedName})
 			}
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/camsd/camsd"
 )
@@ -43,9 +42,6 @@ type PreValidatedData struct {
 	PhoneNumberId string //nolint:revive // wire name
 }
 
-// maxVerifiedName bounds a display name, in characters.
-const maxVerifiedName = 128
-
 // lifecycleCode is ChatappVerifyAndRegister's code check: the number must be UNVERIFIED.
 var lifecycleCode = codeCheck{
 	action: "ChatappVerifyAndRegister",
@@ -79,8 +75,8 @@ func (s *Service) AddChatappPhoneNumber(ctx context.Context, c Caller, p Params)
 	if err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(name) > maxVerifiedName {
-		return camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifiedName\" is not valid: at most %d characters.", maxVerifiedName)
+	if problem := camsd.VerifiedNameProblem(name); problem != "" {
+		return camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifiedName\" is not valid: %s.", problem)
 	}
 	space, err := s.ownSpace(ctx, c, p)
 	if err != nil {

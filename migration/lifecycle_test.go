@@ -170,6 +170,8 @@ func TestLifecycle_Refusals(t *testing.T) {
 		{"bad Cc", addParams("Cc", "065"), camsd.CodeInvalidParameterPhoneNumber},
 		{"number too short", addParams("PhoneNumber", "12"), camsd.CodeInvalidParameterPhoneNumber},
 		{"name too long", addParams("VerifiedName", strings.Repeat("a", 129)), camsd.CodeInvalidParameter},
+		{"name of 128 characters", addParams("VerifiedName", strings.Repeat("é", 128)), "OK"},
+		{"name on two lines", addParams("VerifiedName", "Acme\nSupport"), camsd.CodeInvalidParameter},
 		{"another tenant's space", addParams("CustSpaceId", storetest.BetaSpace), camsd.CodeUnknownResourceOwnerID},
 		{"number already in the space", addParams("Cc", "86", "PhoneNumber", "13800000002"), camsd.CodePhoneNumberAlreadyExists},
 		{"unknown PreValidateId", addParams("PreValidateId", "999"), camsd.CodeInvalidParameter},

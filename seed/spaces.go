@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/camsd/camsd"
@@ -103,20 +102,12 @@ func statusList() string {
 	return strings.Join(names[:last], ", ") + " or " + names[last]
 }
 
-// maxVerifiedName is the longest display name, in characters, that AddChatappPhoneNumber
-// takes; a seeded one is held to the same.
-const maxVerifiedName = 128
-
 // checkVerifiedName says what is wrong with a number's display name, or "" when nothing is
-// (an empty one is none).
+// (an empty one is none): the rule AddChatappPhoneNumber holds a name to.
 func checkVerifiedName(name string) string {
-	switch {
-	case utf8.RuneCountInString(name) > maxVerifiedName:
-		return fmt.Sprintf("a verified name is at most %d characters", maxVerifiedName)
-	case strings.TrimSpace(name) != name:
-		return fmt.Sprintf("%q: a verified name does not begin or end with spaces", name)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fmt.Sprintf("%q: a verified name is one line, without control characters", name)
+	p := camsd.VerifiedNameProblem(name)
+	if p == "" || utf8.RuneCountInString(name) > camsd.MaxVerifiedName {
+		return p // a name too long is not repeated
 	}
-	return ""
+	return fmt.Sprintf("%q: %s", name, p)
 }
