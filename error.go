@@ -23,7 +23,12 @@ type Error struct {
 	Denied *AccessDeniedDetail
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Message == "" { // the catalogue's message goes on the wire
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {

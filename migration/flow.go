@@ -161,7 +161,7 @@ func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Para
 		return nil, err
 	}
 	if !sixDigits(given) {
-		return nil, camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifyCode\" is not valid: a verification code is 6 digits.")
+		return nil, errCodeShape
 	}
 	space, err := s.ownSpace(ctx, c, p)
 	if err != nil {

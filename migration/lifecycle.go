@@ -168,7 +168,7 @@ func (s *Service) ChatappVerifyAndRegister(ctx context.Context, c Caller, p Para
 		return err
 	}
 	if !sixDigits(given) {
-		return camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifyCode\" is not valid: a verification code is 6 digits.")
+		return errCodeShape
 	}
 	space, err := s.ownSpace(ctx, c, p)
 	if err != nil {
@@ -367,7 +367,7 @@ func (s *Service) GetPreValidatePhoneId(ctx context.Context, c Caller, p Params)
 		return nil, err
 	}
 	if !sixDigits(given) {
-		return nil, camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifyCode\" is not valid: a verification code is 6 digits.")
+		return nil, errCodeShape
 	}
 	if ro := p.Get("ResourceOwnerId"); ro != "" && ro != c.Principal.Account.UID {
 		return nil, errNotOwner

@@ -57,6 +57,9 @@ func joinNumber(ccName, cc, numName, national string) (string, error) {
 	return cc + national, nil
 }
 
+// errCodeShape refuses a VerifyCode that is not 6 digits, before any try is counted.
+var errCodeShape = camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"VerifyCode\" is not valid: a verification code is 6 digits.")
+
 // sixDigits reports whether v is a verification code's shape: exactly six decimal digits.
 func sixDigits(v string) bool { return len(v) == 6 && digits(v) }
 

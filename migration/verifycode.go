@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -118,7 +119,7 @@ func (s *Service) sendCode(ctx context.Context, c Caller, p Params, may func(*ca
 // from the code that conflict says SaveCode lost to, or, when the store does not say, from
 // the number's last code.
 func (s *Service) tooFrequent(ctx context.Context, conflict error, space, phone string, now time.Time) error {
-	e := camsd.Errorf(camsd.CodeVerifyCodeSendTooFreq, "A verification code was sent to %s less than %s ago; wait before requesting another.", phone, s.ResendInterval)
+	e := camsd.Errorf(camsd.CodeVerifyCodeSendTooFreq, "A verification code was sent to %s less than %s ago; wait before requesting another.", phone, seconds(s.ResendInterval))
 	e.RetryAfter = s.ResendInterval
 	var sentAt time.Time
 	var cc *camsd.CodeConflict
@@ -142,4 +143,12 @@ func (s *Service) newCode() (string, error) {
 		return "", fmt.Errorf("code: %w", err)
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// seconds writes d for people: "60 seconds", "1.5 seconds".
+func seconds(d time.Duration) string {
+	if d == time.Second {
+		return "1 second"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " seconds"
 }
