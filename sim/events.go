@@ -26,6 +26,10 @@ const (
 // A "resync" event says that messages were missed: read MessagesPath again. The stream
 // ends when the client leaves or the hub closes.
 func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request) {
+	q, ok := parseQuery(w, r)
+	if !ok {
+		return
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
@@ -38,7 +42,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 	sub := h.hub.Subscribe() // before the first byte: a client that read it misses nothing
 	defer sub.Cancel()
-	phone := phoneParam(r)
+	phone := phoneParam(q)
 	rc := http.NewResponseController(w)
 	send := func(format string, args ...any) error {
 		// A ResponseWriter without deadlines (httptest.ResponseRecorder) answers

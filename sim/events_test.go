@@ -154,6 +154,21 @@ func TestHandler_events(t *testing.T) {
 		}
 	})
 
+	t.Run("a query that is not percent-encoding is refused, not every message streamed", func(t *testing.T) {
+		res, err := client.Get(srv.URL + "/_sim/events?PhoneNumber=%zz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct{ Code, Message string }
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusBadRequest || body.Code != camsd.CodeInvalidParameter || !strings.Contains(body.Message, "percent-encoding") {
+			t.Errorf("status %d, body %+v; want 400 InvalidParameter naming percent-encoding", res.StatusCode, body)
+		}
+	})
+
 	t.Run("without a hub there are no events", func(t *testing.T) {
 		rec := serve(t, o, http.MethodGet, "/_sim/events")
 		if rec.Code != http.StatusNotFound {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +81,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // {"Messages":[...]}, only those to PhoneNumber when that query parameter is given, at most
 // Limit when that one is. Every answer, errors included, is JSON.
 func (h *handler) serveMessages(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, ok := parseQuery(w, r)
+	if !ok {
+		return
+	}
 	limit := 0
 	if s := q.Get("Limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -91,7 +95,7 @@ func (h *handler) serveMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	phone := phoneParam(r)
+	phone := phoneParam(q)
 
 	msgs, err := h.outbox.Messages(r.Context(), phone, limit)
 	if err != nil {
@@ -108,10 +112,23 @@ func (h *handler) serveMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, body)
 }
 
+// parseQuery returns r's query, or false once it answered 400 because the query is not valid
+// percent-encoding (?PhoneNumber=%zz): r.URL.Query drops a bad pair, so a filter the client
+// meant would silently become "every message".
+func parseQuery(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeJSON(w, r, http.StatusBadRequest, errorBody{camsd.CodeInvalidParameter,
+			"The query is not valid percent-encoding (" + err.Error() + ")."})
+		return nil, false
+	}
+	return q, true
+}
+
 // phoneParam is the PhoneNumber query parameter as stored numbers are written. People paste
 // numbers with "+", which an unencoded query turns into a space; stored numbers have neither.
-func phoneParam(r *http.Request) string {
-	return strings.TrimLeft(strings.TrimSpace(r.URL.Query().Get("PhoneNumber")), "+")
+func phoneParam(q url.Values) string {
+	return strings.TrimLeft(strings.TrimSpace(q.Get("PhoneNumber")), "+")
 }
 
 func toJSON(m camsd.Message) messageJSON {

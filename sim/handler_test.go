@@ -126,6 +126,8 @@ func TestHandler(t *testing.T) {
 			{"DELETE", http.MethodDelete, "/_sim/messages", o, http.StatusMethodNotAllowed, camsd.CodeUnsupportedHTTPMethod},
 			{"bad Limit", http.MethodGet, "/_sim/messages?Limit=ten", o, http.StatusBadRequest, camsd.CodeInvalidParameter},
 			{"negative Limit", http.MethodGet, "/_sim/messages?Limit=-1", o, http.StatusBadRequest, camsd.CodeInvalidParameter},
+			{"bad percent-encoding", http.MethodGet, "/_sim/messages?PhoneNumber=%zz", o, http.StatusBadRequest, camsd.CodeInvalidParameter},
+			{"bad percent-encoding elsewhere", http.MethodGet, "/_sim/messages?PhoneNumber=8613800001111&x=%", o, http.StatusBadRequest, camsd.CodeInvalidParameter},
 			{"other path", http.MethodGet, "/_sim/nothing", o, http.StatusNotFound, "NotFound"},
 			{"outbox error", http.MethodGet, "/_sim/messages",
 				&fakeOutbox{listErr: errors.New("sqlite: /var/lib/camsd/db locked")},
