@@ -41,6 +41,8 @@ var doors = map[string]struct {
 	"redisstore":             {inside: []string{"", "ratelimit"}, outside: []string{"github.com/redis/go-redis/v9"}},
 	"limitertest":            {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
 	"postgres":               {inside: []string{""}, outside: []string{"github.com/jackc/pgx/v5"}},
+	"listen":                 {},
+	"listen/listentest":      {},
 }
 
 // TestDoors keeps the doors between packages shut: the root imports only the standard
