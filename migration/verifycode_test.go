@@ -212,6 +212,25 @@ func TestService_GetMigrationVerifyCode_ConcurrentResend(t *testing.T) {
 	}
 }
 
+// With the resend interval off, a request is never refused for a code sent before it, not
+// even for one a concurrent request recorded first with a later clock reading.
+func TestService_GetMigrationVerifyCode_IntervalOff(t *testing.T) {
+	e := newEnv(t)
+	e.svc.ResendInterval = 0
+	ctx := context.Background()
+	e.advance(time.Second) // the concurrent request read its clock a second later...
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(-time.Second) // ...and this one earlier, but reaches the store second
+	if _, err := e.svc.GetMigrationVerifyCode(ctx, e.acme, params()); err != nil {
+		t.Fatalf("second request with the interval off: %v", err)
+	}
+	if msgs, _ := e.db.Messages(ctx, storetest.Number1, 0); len(msgs) != 2 {
+		t.Fatalf("%d codes sent, want 2", len(msgs))
+	}
+}
+
 // A failed send is recorded as failed, answers an internal error and does not hold the
 // number to the resend interval.
 func TestService_GetMigrationVerifyCode_ProviderFails(t *testing.T) {
