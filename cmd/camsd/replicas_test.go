@@ -105,6 +105,7 @@ func replicaConfig(t *testing.T, database, prefix string) ServeConfig {
 	cfg.Database = database
 	cfg.Redis = testRedisURL()
 	cfg.RedisPrefix = prefix
+	cfg.MetricsListen = "127.0.0.1:0" // scrapeMetrics
 	return cfg
 }
 
@@ -235,16 +236,25 @@ func TestReplicas_FlowControl(t *testing.T) {
 // rawCode sends a signed V2 GET to base and returns the reply's Code.
 func rawCode(t *testing.T, base string, q url.Values) string {
 	t.Helper()
-	resp, err := http.Get(base + "/?" + q.Encode())
+	code, err := rawCodeErr(base, q)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return code
+}
+
+// rawCodeErr is rawCode for a goroutine other than the test's.
+func rawCodeErr(base string, q url.Values) (string, error) {
+	resp, err := http.Get(base + "/?" + q.Encode())
+	if err != nil {
+		return "", err
 	}
 	defer resp.Body.Close()
 	var body struct{ Code string }
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return body.Code
+	return body.Code, nil
 }
 
 // TestReplicas_Nonces: a signed request replayed to another replica is refused, and the
@@ -334,22 +344,52 @@ func TestReplicas_NoDemoTenant(t *testing.T) {
 // test's own prefix is deleted, so that other tests sharing the Redis are not disturbed), are
 // all refused with SignatureNonceUsed and send nothing: the database recorded every nonce.
 func TestReplicas_ReplayAfterRedisLosesData(t *testing.T) {
-	ms, _ := startReplicas(t, 2, func(c *ServeConfig) { c.QPS, c.ResendInterval = 1000, 0 })
+	ms, _ := startReplicas(t, 2, func(c *ServeConfig) { c.QPS, c.ResendInterval = 1_000_000, 0 })
 	params := verifyCodeQuery(acmeSpace, migrating, "en_US", "sms")
-	const calls = 200
-	var sent []url.Values
-	for i := range calls {
+	const calls, clients = 10_000, 16
+	sent := make([]url.Values, calls)
+	for i := range sent {
 		nonce, err := newNonce()
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := signedV2("GET", acmeKey, acmeSecret, actionGetVC, params, time.Now(), nonce)
-		if got := rawCode(t, ms[i%2].URL, q); got != "OK" {
-			t.Fatalf("call %d: %s", i, got)
-		}
-		sent = append(sent, q)
+		sent[i] = signedV2("GET", acmeKey, acmeSecret, actionGetVC, params, time.Now(), nonce)
 	}
-	before := len(simMessages(t, ms[0], migrating))
+	// each sends every request once, from clients at a time, request i to replica i+shift;
+	// it returns how many answered each code.
+	each := func(shift int) map[string]int {
+		var (
+			mu    sync.Mutex
+			codes = map[string]int{}
+			wg    sync.WaitGroup
+		)
+		for w := range clients {
+			wg.Go(func() {
+				for i := w; i < calls; i += clients {
+					got, err := rawCodeErr(ms[(i+shift)%2].URL, sent[i])
+					if err != nil {
+						got = err.Error()
+					}
+					mu.Lock()
+					codes[got]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return codes
+	}
+	if codes := each(0); codes["OK"] != calls {
+		t.Fatalf("the %d calls answered %v", calls, codes)
+	}
+	last := func() camsd.VerifyCode {
+		vc, err := ms[0].DB.LastCode(t.Context(), acmeSpace, migrating)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *vc
+	}
+	before := last()
 
 	rdb := redis.NewClient(mustParseRedisURL(t, testRedisURL()))
 	defer rdb.Close()
@@ -361,19 +401,13 @@ func TestReplicas_ReplayAfterRedisLosesData(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	refused := 0
-	for i, q := range sent {
-		if got := rawCode(t, ms[(i+1)%2].URL, q); got == "SignatureNonceUsed" {
-			refused++
-		} else {
-			t.Errorf("replay %d: %s", i, got)
-		}
+	// Every acknowledged request replayed, each to the other replica: all refused, and no
+	// code sent (the number's last code is the one it had).
+	if codes := each(1); codes["SignatureNonceUsed"] != calls {
+		t.Errorf("%d of %d replays refused: %v", codes["SignatureNonceUsed"], calls, codes)
 	}
-	if refused != calls {
-		t.Errorf("%d of %d replays refused", refused, calls)
-	}
-	if after := len(simMessages(t, ms[0], migrating)); after != before {
-		t.Errorf("the replays sent %d codes", after-before)
+	if after := last(); after.SentAt != before.SentAt || after.Code != before.Code {
+		t.Errorf("the replays sent codes: the last code was sent at %v, now at %v", before.SentAt, after.SentAt)
 	}
 	// Each replica made its writes in groups and answered keys and spaces from its cache.
 	for i, m := range ms {
