@@ -50,7 +50,8 @@ type Authenticator struct {
 //     is not UTF-8, holds an ASCII control character or is longer than 128 bytes is not
 //     found without asking Keys.
 //  7. The signature matches: SignatureDoesNotMatch, whose message ends with the server's
-//     string to sign so that a client can tell a wrong secret from a signer bug.
+//     string to sign so that a client can tell a wrong secret from a signer bug (its first
+//     KiB only, and how much was cut: maxEchoedStringToSign).
 //  8. The nonce was not used (SignatureNonceUsed); a full nonce store gives
 //     ServiceUnavailable; any other store error is returned unchanged.
 //

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -306,6 +308,54 @@ func TestAuthenticator_Authenticate_signatureMismatchMessage(t *testing.T) {
 				t.Errorf("V3 string to sign %q is not the algorithm and a SHA-256", sts)
 			}
 		})
+	}
+}
+
+// A V2 string to sign holds every parameter: a long one is echoed cut, with how much was cut,
+// and the reply stays small.
+func TestAuthenticator_Authenticate_signatureMismatchCapped(t *testing.T) {
+	const prefix = "Specified signature is not matched with our calculation. server string to sign is:"
+	a, _ := newAuthenticator(mustTime(t, testNow))
+	r, body := v2Case{secret: "other", form: map[string]string{"Padding": strings.Repeat("é", 300_000)}}.build()
+	_, _, err := authenticate(t, a, r, body)
+	var e *camsd.Error
+	if !errors.As(err, &e) || e.Code != camsd.CodeSignatureDoesNotMatch {
+		t.Fatalf("got %v", err)
+	}
+	sts, ok := strings.CutPrefix(e.Message, prefix)
+	if !ok {
+		t.Fatalf("message %.200q", e.Message)
+	}
+	echoed, cut, ok := strings.Cut(sts, "...[")
+	if !ok || len(echoed) != 1024 || !strings.HasPrefix(echoed, "POST&%2F&AccessKeyId%3Dtestid%26") {
+		t.Fatalf("echoed %d bytes %.60q, want the first 1024 and a marker", len(echoed), sts)
+	}
+	// "é" is %C3%A9, encoded again: %25C3%25A9, 10 bytes; the other params are under 300.
+	n, err := strconv.Atoi(strings.TrimSuffix(cut, " more bytes]"))
+	if err != nil || n < 300_000*10-1024 {
+		t.Errorf("marker %q: want how many bytes were cut", cut)
+	}
+	rec := httptest.NewRecorder()
+	WriteError(rec, FormatJSON, "req-1", "", err)
+	if rec.Body.Len() > 2048 {
+		t.Errorf("reply of %d bytes", rec.Body.Len())
+	}
+}
+
+func TestCapEcho(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc...[1 more bytes]"},
+		{"abé", 3, "ab...[2 more bytes]"}, // never half a character
+		{"", 0, ""},
+	} {
+		if got := capEcho(tc.s, tc.max); got != tc.want {
+			t.Errorf("capEcho(%q, %d) = %q, want %q", tc.s, tc.max, got, tc.want)
+		}
 	}
 }
 

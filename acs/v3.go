@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/camsd/camsd"
 )
@@ -244,9 +246,30 @@ func sortedKeys(m map[string][]string) []string {
 
 func incomplete() error { return newError(camsd.CodeIncompleteSignature) }
 
+// maxEchoedStringToSign caps the string to sign that SignatureDoesNotMatch echoes, so that no
+// error reply is larger than a few KiB. V3's is always 81 bytes. V2's holds every parameter,
+// percent-encoded twice: a 1 MiB form body made a 5 MiB reply for anyone who knows an
+// AccessKeyId (issue 15). 1 KiB holds the whole of an ordinary call's (the SDK's V2
+// GetMigrationVerifyCode is about 400 bytes), which the old Go SDK compares with its own to
+// tell a wrong secret from a signer bug; a longer one is cut and ends with how much was cut.
+const maxEchoedStringToSign = 1024
+
 func signatureMismatch(stringToSign string) error {
 	return &camsd.Error{
 		Code:    camsd.CodeSignatureDoesNotMatch,
-		Message: Message(camsd.CodeSignatureDoesNotMatch) + " server string to sign is:" + stringToSign,
+		Message: Message(camsd.CodeSignatureDoesNotMatch) + " server string to sign is:" + capEcho(stringToSign, maxEchoedStringToSign),
 	}
+}
+
+// capEcho is s, or its first max bytes at most (never half a UTF-8 character) followed by
+// "...[N more bytes]".
+func capEcho(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "...[" + strconv.Itoa(len(s)-n) + " more bytes]"
 }
