@@ -1,0 +1,291 @@
+// Package seal keeps secrets sealed at rest: AccessKey secrets and spaces' PINs are stored
+// encrypted under a master key, and opened only in the stores' memory.
+//
+// A sealed value is text, so that it fits the columns that held the plaintext and both can sit
+// side by side while a store seals its old rows:
+//
+//	sealed:v1:<key id>:<base64 of nonce ‖ ciphertext ‖ tag>
+//
+// The key id is the first 8 hex digits of the SHA-256 of the key, so that a value names the
+// key that sealed it and a keyring of several keys (during a rotation) opens each value with
+// the right one. The cipher is AES-256-GCM from the standard library (crypto/aes,
+// crypto/cipher: constant-time, hardware-accelerated, maintained with Go), with a random
+// 12-byte nonce per value; a key seals far fewer than the 2^32 values that random nonces
+// allow. The associated data is the field and the record's id (the AccessKey id for a secret,
+// the space id for a PIN), so a sealed value copied to another row, or to another column,
+// does not open.
+package seal
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Field is the column a value is sealed for; it is part of the associated data.
+type Field string
+
+const (
+	AccessKeySecret Field = "access_keys.secret"
+	SpacePIN        Field = "spaces.pin"
+)
+
+// KeySize is the size of a master key: AES-256.
+const KeySize = 32
+
+// prefix starts every sealed value.
+const prefix = "sealed:v1:"
+
+// idLen is the length of a key id: 8 hex digits.
+const idLen = 8
+
+// nonceSize is GCM's standard nonce.
+const nonceSize = 12
+
+var b64 = base64.StdEncoding.Strict()
+
+var (
+	// ErrNotOpened is a sealed value that its key does not open: changed, or sealed for
+	// another record or field.
+	ErrNotOpened = errors.New("seal: sealed value does not open (altered, or sealed for another record)")
+	// ErrLooksSealed is a plaintext that would read as a sealed value if stored unsealed.
+	ErrLooksSealed = errors.New(`seal: a secret must not begin with "` + prefix + `"`)
+)
+
+// MissingKeyError is a value sealed with a key the keyring does not hold.
+type MissingKeyError struct {
+	KeyID string // the key that sealed it
+}
+
+func (e *MissingKeyError) Error() string {
+	return "seal: value sealed with master key " + e.KeyID + ", which was not given"
+}
+
+// Key is one master key.
+type Key struct {
+	id   string
+	aead cipher.AEAD
+}
+
+// NewKey returns the key of 32 raw bytes.
+func NewKey(raw []byte) (*Key, error) {
+	if len(raw) != KeySize {
+		return nil, fmt.Errorf("seal: a master key is %d bytes, not %d", KeySize, len(raw))
+	}
+	block, err := aes.NewCipher(raw)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	return &Key{id: hex.EncodeToString(sum[:])[:idLen], aead: aead}, nil
+}
+
+// ParseKey reads a key written as standard base64 of 32 bytes (surrounding space ignored).
+func ParseKey(text string) (*Key, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil {
+		return nil, errors.New("seal: a master key is 32 random bytes in standard base64 (head -c 32 /dev/urandom | base64)")
+	}
+	return NewKey(raw)
+}
+
+// ID is the key's id: the first 8 hex digits of its SHA-256.
+func (k *Key) ID() string { return k.id }
+
+// Keyring is the keys a store opens values with; the first seals. A nil or empty Keyring
+// seals nothing: values are stored as they come, and only plaintext opens.
+type Keyring struct {
+	keys []*Key
+}
+
+// NewKeyring returns the keyring of keys, the first of which seals. Repeated keys count once.
+func NewKeyring(keys ...*Key) *Keyring {
+	r := &Keyring{}
+	for _, k := range keys {
+		if r.key(k.id) == nil {
+			r.keys = append(r.keys, k)
+		}
+	}
+	return r
+}
+
+// SealingKeyID is the id of the key that seals, "" when there is none.
+func (r *Keyring) SealingKeyID() string {
+	if r == nil || len(r.keys) == 0 {
+		return ""
+	}
+	return r.keys[0].id
+}
+
+// IDs are the ids of the keyring's keys, the sealing key first.
+func (r *Keyring) IDs() []string {
+	if r == nil {
+		return nil
+	}
+	ids := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		ids[i] = k.id
+	}
+	return ids
+}
+
+func (r *Keyring) key(id string) *Key {
+	if r == nil {
+		return nil
+	}
+	for _, k := range r.keys {
+		if k.id == id {
+			return k
+		}
+	}
+	return nil
+}
+
+// Seal returns what to store for plaintext in field of record id: sealed under the first key,
+// or plaintext itself when the keyring is empty. An empty plaintext stays empty: it is the
+// stores' "not set" (a space without a PIN), and there is nothing to hide in it.
+func (r *Keyring) Seal(f Field, id, plaintext string) (string, error) {
+	if plaintext == "" {
+		return "", nil
+	}
+	if r.SealingKeyID() == "" {
+		if IsSealed(plaintext) {
+			return "", ErrLooksSealed
+		}
+		return plaintext, nil
+	}
+	k := r.keys[0]
+	buf := make([]byte, nonceSize, nonceSize+len(plaintext)+k.aead.Overhead())
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	buf = k.aead.Seal(buf, buf, []byte(plaintext), ad(f, id))
+	return Prefix(k.id) + b64.EncodeToString(buf), nil
+}
+
+// Open returns the plaintext of a stored value of field in record id: a sealed value opened
+// with the key it names, a plaintext (not yet sealed) as it is. Returns *MissingKeyError when
+// the keyring lacks the key, ErrNotOpened when the key does not open it, and a parse error
+// when it is malformed.
+func (r *Keyring) Open(f Field, id, stored string) (string, error) {
+	if !IsSealed(stored) {
+		return stored, nil
+	}
+	s, err := Parse(stored)
+	if err != nil {
+		return "", err
+	}
+	k := r.key(s.KeyID)
+	if k == nil {
+		return "", &MissingKeyError{KeyID: s.KeyID}
+	}
+	plain, err := k.aead.Open(nil, s.Nonce, s.Ciphertext, ad(f, id))
+	if err != nil {
+		return "", ErrNotOpened
+	}
+	return string(plain), nil
+}
+
+// Current reports whether a stored value needs nothing done under this keyring: empty, or
+// sealed with the sealing key (or plaintext when there is no key).
+func (r *Keyring) Current(stored string) bool {
+	if stored == "" {
+		return true
+	}
+	id := r.SealingKeyID()
+	if id == "" {
+		return !IsSealed(stored)
+	}
+	return strings.HasPrefix(stored, Prefix(id))
+}
+
+// ad is the associated data: the field and the record's id. The field names carry no NUL.
+func ad(f Field, id string) []byte {
+	return []byte(string(f) + "\x00" + id)
+}
+
+// Prefix is how every value that key id sealed begins (for a store's LIKE filter).
+func Prefix(keyID string) string { return prefix + keyID + ":" }
+
+// IsSealed reports whether a stored value is meant as sealed (it may still be malformed).
+func IsSealed(stored string) bool { return strings.HasPrefix(stored, prefix) }
+
+// Sealed is a sealed value taken apart.
+type Sealed struct {
+	KeyID      string
+	Nonce      []byte
+	Ciphertext []byte // with GCM's tag at its end
+}
+
+// String is the stored form of s.
+func (s *Sealed) String() string {
+	return Prefix(s.KeyID) + b64.EncodeToString(append(append([]byte(nil), s.Nonce...), s.Ciphertext...))
+}
+
+// Parse takes a stored sealed value apart. It checks the form only (prefix, version, a key id
+// of 8 lowercase hex digits, canonical base64 of at least a nonce and a tag); whether it opens
+// is Open's business.
+func Parse(stored string) (*Sealed, error) {
+	rest, ok := strings.CutPrefix(stored, prefix)
+	if !ok {
+		return nil, errors.New("seal: not a sealed value")
+	}
+	id, body, ok := strings.Cut(rest, ":")
+	if !ok || !validID(id) {
+		return nil, errors.New("seal: sealed value without a key id")
+	}
+	if strings.ContainsAny(body, "\r\n") { // which the base64 decoder would skip
+		return nil, errors.New("seal: sealed value is not base64")
+	}
+	raw, err := b64.DecodeString(body)
+	if err != nil {
+		return nil, errors.New("seal: sealed value is not base64")
+	}
+	if len(raw) < nonceSize+16 {
+		return nil, errors.New("seal: sealed value too short")
+	}
+	return &Sealed{KeyID: id, Nonce: raw[:nonceSize], Ciphertext: raw[nonceSize:]}, nil
+}
+
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseKeyring reads a keyring file: one key per line in standard base64, the sealing key
+// first; blank lines and lines starting with # are skipped.
+func ParseKeyring(text string) ([]*Key, error) {
+	var keys []*Key
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, err := ParseKey(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("seal: no master key in the file")
+	}
+	return keys, nil
+}
