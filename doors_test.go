@@ -30,7 +30,7 @@ var doors = map[string]struct {
 	"httpapi":                {inside: []string{"", "acs", "ram", "migration"}},
 	"ratelimit":              {inside: []string{""}},
 	"sim":                    {inside: []string{""}},
-	"sqlite":                 {inside: []string{""}, outside: []string{"modernc.org/sqlite"}},
+	"sqlite":                 {inside: []string{"", "seal"}, outside: []string{"modernc.org/sqlite"}},
 	"seed":                   {inside: []string{"", "ram"}, outside: []string{"github.com/goccy/go-yaml"}},
 	"storetest":              {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
 	"examples/getverifycode": {outside: []string{"github.com/alibabacloud-go/"}},
@@ -40,7 +40,8 @@ var doors = map[string]struct {
 	"graph/graphtest":        {},
 	"redisstore":             {inside: []string{"", "ratelimit"}, outside: []string{"github.com/redis/go-redis/v9"}},
 	"limitertest":            {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
-	"postgres":               {inside: []string{""}, outside: []string{"github.com/jackc/pgx/v5"}},
+	"postgres":               {inside: []string{"", "seal"}, outside: []string{"github.com/jackc/pgx/v5"}},
+	"seal":                   {},
 	"listen":                 {},
 	"listen/listentest":      {},
 }
