@@ -117,14 +117,7 @@ func (s *Service) CreateChatappMigrationInitiate(ctx context.Context, c Caller, 
 // GetPhoneNumberVerificationStatus tells whether the number's verification in the space is
 // valid, has expired, or was never made (or ended when the number left the space).
 func (s *Service) GetPhoneNumberVerificationStatus(ctx context.Context, c Caller, p Params) (*StatusData, error) {
-	if err := requirePresent(p, "CustSpaceId", "PhoneNumber"); err != nil {
-		return nil, err
-	}
-	phone := p.Get("PhoneNumber")
-	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
-		return nil, err
-	}
-	space, err := s.ownSpace(ctx, c, p)
+	space, phone, err := s.numberCall(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}
@@ -153,17 +146,7 @@ func (s *Service) verification(n *camsd.PhoneNumber, now time.Time) string {
 // VerifyCode.Expired, VerifyCode.Invalid. A wrong value counts as a try, the one that
 // reaches the limit included (it still answers Invalid); a new code starts the count again.
 func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Params) (*NumberData, error) {
-	if err := requirePresent(p, "CustSpaceId", "PhoneNumber", "VerifyCode"); err != nil {
-		return nil, err
-	}
-	phone, given := p.Get("PhoneNumber"), p.Get("VerifyCode")
-	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
-		return nil, err
-	}
-	if !sixDigits(given) {
-		return nil, errCodeShape
-	}
-	space, err := s.ownSpace(ctx, c, p)
+	space, phone, given, err := s.codeCall(ctx, c, p)
 	if err != nil {
 		return nil, err
 	}
@@ -288,14 +271,7 @@ func (s *Service) checkCode(tx *camsd.NumberTxn, c Caller, k codeCheck, space, p
 // per number. Refusals in order: PhoneNumber.NotFound, PhoneNumber.NotVerified,
 // PhoneNumber.RegisterTooFrequent.
 func (s *Service) ChatappMigrationRegister(ctx context.Context, c Caller, p Params) error {
-	if err := requirePresent(p, "CustSpaceId", "PhoneNumber"); err != nil {
-		return err
-	}
-	phone := p.Get("PhoneNumber")
-	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
-		return err
-	}
-	space, err := s.ownSpace(ctx, c, p)
+	space, phone, err := s.numberCall(ctx, c, p)
 	if err != nil {
 		return err
 	}

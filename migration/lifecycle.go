@@ -160,17 +160,7 @@ func (s *Service) GetChatappVerifyCode(ctx context.Context, c Caller, p Params) 
 // registers the number; a number whose code the platform accepted but whose registration
 // failed stays VERIFIED, for ChatappPhoneNumberRegister to finish.
 func (s *Service) ChatappVerifyAndRegister(ctx context.Context, c Caller, p Params) error {
-	if err := requirePresent(p, "CustSpaceId", "PhoneNumber", "VerifyCode"); err != nil {
-		return err
-	}
-	phone, given := p.Get("PhoneNumber"), p.Get("VerifyCode")
-	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
-		return err
-	}
-	if !sixDigits(given) {
-		return errCodeShape
-	}
-	space, err := s.ownSpace(ctx, c, p)
+	space, phone, given, err := s.codeCall(ctx, c, p)
 	if err != nil {
 		return err
 	}
@@ -411,4 +401,21 @@ func (s *Service) numberCall(ctx context.Context, c Caller, p Params) (*camsd.Sp
 	}
 	space, err := s.ownSpace(ctx, c, p)
 	return space, phone, err
+}
+
+// codeCall is numberCall for the actions that check a code, which take VerifyCode too: the
+// presence of all three first, then the values, then ownership. It returns the code given.
+func (s *Service) codeCall(ctx context.Context, c Caller, p Params) (*camsd.Space, string, string, error) {
+	if err := requirePresent(p, "CustSpaceId", "PhoneNumber", "VerifyCode"); err != nil {
+		return nil, "", "", err
+	}
+	phone, given := p.Get("PhoneNumber"), p.Get("VerifyCode")
+	if err := checkPhoneNumber("PhoneNumber", phone); err != nil {
+		return nil, "", "", err
+	}
+	if !sixDigits(given) {
+		return nil, "", "", errCodeShape
+	}
+	space, err := s.ownSpace(ctx, c, p)
+	return space, phone, given, err
 }

@@ -103,23 +103,7 @@ func freshNonce(t *testing.T) string {
 // PostgreSQL alone and on PostgreSQL with Redis, in a well-formed body with a RequestId, and
 // camsd logs no ERROR (no store was handed text it refuses).
 func TestBadBytes_EveryStore(t *testing.T) {
-	modes := []struct {
-		name   string
-		config func(t *testing.T) ServeConfig
-	}{
-		{"sqlite", testConfig},
-		{"postgres", func(t *testing.T) ServeConfig {
-			needServices(t)
-			cfg := testConfig(t)
-			cfg.Database = freshDatabase(t)
-			return cfg
-		}},
-		{"postgres+redis", func(t *testing.T) ServeConfig {
-			needServices(t)
-			return replicaConfig(t, freshDatabase(t), randomName("camsd-test:")+":")
-		}},
-	}
-	for _, mode := range modes {
+	for _, mode := range storeModes() {
 		t.Run(mode.name, func(t *testing.T) {
 			cfg := mode.config(t)
 			cfg.QPS = 10_000 // flow control has its own tests
