@@ -21,7 +21,6 @@ type Server struct {
 	Store     camsd.Store
 	Migration *migration.Service
 	Sim       http.Handler // the simulator's routes under /_sim/; nil when another provider runs
-	Metrics   http.Handler // GET /metrics; nil: not served
 	Observer  Observer     // told of every answered request; nil: nobody
 
 	// ReadyChecks are what /readyz asks besides the store, by name (Redis, say).
@@ -52,9 +51,6 @@ func (s *Server) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	if s.Metrics != nil {
-		mux.Handle("GET /metrics", s.Metrics)
-	}
 	if s.Sim != nil {
 		mux.Handle("/_sim/", s.Sim)
 	}

@@ -17,11 +17,13 @@ import (
 const demoFile = "demo.env"
 
 // ensureDemo creates a demo tenant on an empty database and prints, as shell lines, what a
-// user needs to call it at once. Later starts print the same lines from demo.env. It is for
-// the embedded database only: replicas sharing PostgreSQL would each make their own, and
-// their tenants come from a seed or camsd admin.
+// user needs to call it at once. Its secret is printed by that start only (logs are kept and
+// shipped); later starts print a line that reads it from demo.env, which only the owner can
+// read. It is for the simulator on the embedded database only: replicas sharing PostgreSQL
+// would each make their own, and a server that sends real codes (--provider whatsapp) must
+// have no working key nobody asked for; their tenants come from a seed or camsd admin.
 func (m *Main) ensureDemo(ctx context.Context) error {
-	if m.Config.Database != "" {
+	if m.Config.Database != "" || m.Config.Provider != "sim" {
 		return nil
 	}
 	path := filepath.Join(m.Config.DataDir, demoFile)
@@ -30,8 +32,12 @@ func (m *Main) ensureDemo(ctx context.Context) error {
 		return err
 	}
 	if !empty {
-		if b, err := os.ReadFile(path); err == nil {
-			fmt.Fprintf(m.stdout, "# camsd demo tenant (from %s):\n%s%s", path, b, m.endpointLines())
+		if _, err := os.Stat(path); err == nil {
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs
+			}
+			fmt.Fprintf(m.stdout, "# camsd demo tenant: its key is in %s (not printed again); paste these lines into a shell to call it:\n. %s\n%s",
+				path, shellQuote(path), m.endpointLines())
 		}
 		return nil
 	}
@@ -58,6 +64,11 @@ func (m *Main) endpointLines() string {
 	host := strings.TrimPrefix(strings.TrimPrefix(m.URL, "http://"), "https://")
 	return fmt.Sprintf("export CAMSD_ENDPOINT=%s\nexport ALIBABA_CLOUD_ENDPOINT=%s\nexport ALIBABA_CLOUD_REGION_ID=%s\n",
 		m.URL, host, m.Config.Region)
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 type demo struct {

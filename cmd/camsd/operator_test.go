@@ -27,12 +27,12 @@ func cli(t *testing.T, env map[string]string, stdin string, args ...string) (int
 func TestOperatorJourney(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Seed = ""
-	cfg.AdminToken = "journey-token"
+	cfg.AdminToken = "journey-token-00000000000000000000"
 	m := start(t, cfg)
 	if m.AdminURL == "" {
 		t.Fatal("admin API not started with a token configured")
 	}
-	env := map[string]string{"CAMSD_ADMIN_TOKEN": "journey-token"}
+	env := map[string]string{"CAMSD_ADMIN_TOKEN": "journey-token-00000000000000000000"}
 	admin := func(args ...string) string {
 		t.Helper()
 		code, out, errOut := cli(t, env, "", append([]string{"admin", "--server", m.AdminURL}, args...)...)
@@ -95,7 +95,7 @@ func TestOperatorJourney(t *testing.T) {
 
 func TestAdminCLI_Errors(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.AdminToken = "right-token"
+	cfg.AdminToken = "right-token-0000000000000000000000"
 	m := start(t, cfg)
 	for _, tc := range []struct {
 		name   string
@@ -107,12 +107,12 @@ func TestAdminCLI_Errors(t *testing.T) {
 	}{
 		{"wrong token", map[string]string{"CAMSD_ADMIN_TOKEN": "wrong"}, "", []string{"account", "list"}, 1, "Unauthorized"},
 		{"no token", map[string]string{}, "", []string{"account", "list"}, 2, "CAMSD_ADMIN_TOKEN"},
-		{"unknown command", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token"}, "", []string{"account", "explode"}, 2, "unknown command"},
-		{"missing flag", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token"}, "", []string{"key", "create"}, 2, "--uid"},
-		{"invalid policy from stdin", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token"},
+		{"unknown command", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token-0000000000000000000000"}, "", []string{"account", "explode"}, 2, "unknown command"},
+		{"missing flag", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token-0000000000000000000000"}, "", []string{"key", "create"}, 2, "--uid"},
+		{"invalid policy from stdin", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token-0000000000000000000000"},
 			`{"Version":"1","Statement":[{"Effect":"Allow","Action":"cams:Get*","Resource":"*","Condition":{"NumericLess":{"acs:SourceIp":"x"}}}]}`,
 			[]string{"policy", "attach", "--uid", acmeUID, "--user", "ops", "--document", "-"}, 1, "Statement[0].Condition"},
-		{"unknown account", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token"}, "", []string{"space", "create", "--uid", "42", "--cust-space-id", "x"}, 1, "NotFound"},
+		{"unknown account", map[string]string{"CAMSD_ADMIN_TOKEN": "right-token-0000000000000000000000"}, "", []string{"space", "create", "--uid", "42", "--cust-space-id", "x"}, 1, "NotFound"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := cli(t, tc.env, tc.stdin, append([]string{"admin", "--server", m.AdminURL}, tc.args...)...)
@@ -128,20 +128,17 @@ func TestAdminCLI_Errors(t *testing.T) {
 	}
 }
 
-// TestMetrics_EndToEnd: /metrics counts what the API answered.
+// TestMetrics_EndToEnd: /metrics, on the admin listener, counts what the API answered.
 func TestMetrics_EndToEnd(t *testing.T) {
-	m := start(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.AdminToken = "metrics-token-000000000000000000000"
+	m := start(t, cfg)
 	c := newClient(t, m, acmeKey, acmeSecret, "")
 	okBody(t, c, actionGetVC, verifyCodeQuery(acmeSpace, migrating, "en_US", "sms"))
 	if code, _ := errCode(t, c, actionGetVC, verifyCodeQuery(acmeSpace, migrating, "en_US", "sms")); code != "VerifyCode.SendTooFrequent" {
 		t.Fatalf("second code: %s", code)
 	}
-	resp, err := http.Get(m.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := scrapeMetrics(t, m)
 	for _, want := range []string{
 		`camsd_requests_total{action="GetMigrationVerifyCode",code="OK"} 1`,
 		`camsd_requests_total{action="GetMigrationVerifyCode",code="VerifyCode.SendTooFrequent"} 1`,
@@ -149,7 +146,7 @@ func TestMetrics_EndToEnd(t *testing.T) {
 		`camsd_request_duration_seconds_count{action="GetMigrationVerifyCode"} 2`,
 		`camsd_nonces 2`,
 	} {
-		if !strings.Contains(string(b), want) {
+		if !strings.Contains(b, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}

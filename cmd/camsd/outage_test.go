@@ -198,9 +198,14 @@ func TestRedisOutage(t *testing.T) {
 	t.Logf("%d calls, nonces checked without Redis %s times, flow control %s times", calls, nonceFallbacks, flowFallbacks)
 }
 
+// scrapeMetrics reads /metrics where m serves it: start m with an admin token or
+// --metrics-listen.
 func scrapeMetrics(t *testing.T, m *Main) string {
 	t.Helper()
-	resp, err := http.Get(m.URL + "/metrics")
+	if m.MetricsURL == "" {
+		t.Fatal("metrics are off: no admin token and no --metrics-listen")
+	}
+	resp, err := http.Get(m.MetricsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -249,6 +249,7 @@ func TestRetry_CLI(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.QPS = 2
 	cfg.ResendInterval = 0 // every call may send a code: the only refusals are flow control
+	cfg.MetricsListen = "127.0.0.1:0"
 	m, log := startLogged(t, cfg)
 	rec := newRecorder(t, m)
 
