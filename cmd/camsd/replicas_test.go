@@ -105,6 +105,7 @@ func replicaConfig(t *testing.T, database, prefix string) ServeConfig {
 	cfg.Database = database
 	cfg.Redis = testRedisURL()
 	cfg.RedisPrefix = prefix
+	cfg.MetricsListen = "127.0.0.1:0" // scrapeMetrics
 	return cfg
 }
 
