@@ -15,6 +15,9 @@ type SeedAccount struct {
 	// PreValidated are the numbers the account bought pre-validated (UID filled in by the
 	// parser).
 	PreValidated []PreValidatedNumber
+
+	// Roles are the account's RAM roles (UID filled in by the parser).
+	Roles []Role
 }
 
 // SeedUser is a RAM user with its keys and policy documents.

@@ -2,7 +2,7 @@ package camsd
 
 // SeedBuilder puts together the Seed that TenantAdmin.Tenants returns from a store's rows,
 // fed in this order: accounts, users, policies, keys, spaces, numbers, pre-validated numbers,
-// each in the order Tenants promises. A row whose owner was not fed first is dropped.
+// roles, role policies, each in the order Tenants promises. A row whose owner was not fed first is dropped.
 type SeedBuilder struct {
 	seed     Seed
 	accounts map[string]int       // uid -> index in seed.Accounts
@@ -87,6 +87,30 @@ func (b *SeedBuilder) PreValidated(n PreValidatedNumber) {
 	if i, ok := b.accounts[n.UID]; ok {
 		a := &b.seed.Accounts[i]
 		a.PreValidated = append(a.PreValidated, n)
+	}
+}
+
+// Role adds a RAM role, without its policies, to its account.
+func (b *SeedBuilder) Role(r Role) {
+	b.init()
+	if i, ok := b.accounts[r.UID]; ok {
+		a := &b.seed.Accounts[i]
+		r.Policies = nil
+		a.Roles = append(a.Roles, r)
+	}
+}
+
+// RolePolicy adds a permission policy document to a role's list.
+func (b *SeedBuilder) RolePolicy(uid, role, document string) {
+	b.init()
+	if i, ok := b.accounts[uid]; ok {
+		a := &b.seed.Accounts[i]
+		for j := range a.Roles {
+			if a.Roles[j].Name == role {
+				a.Roles[j].Policies = append(a.Roles[j].Policies, document)
+				return
+			}
+		}
 	}
 }
 

@@ -14,6 +14,14 @@ type Store interface {
 	// Returns ErrNotFound when no such key exists.
 	Principal(ctx context.Context, accessKeyID string) (*Principal, error)
 
+	// Role returns the account's RAM role with its permission policies, and the account.
+	// Returns ErrNotFound when the account has no such role.
+	Role(ctx context.Context, uid, name string) (*Account, *Role, error)
+
+	// STSSigningKey returns the key that signs STS security tokens, the same on every
+	// replica of the database: the one stored, or candidate, stored now, when none is.
+	STSSigningKey(ctx context.Context, candidate []byte) ([]byte, error)
+
 	// Space returns the space. Returns ErrNotFound.
 	Space(ctx context.Context, custSpaceID string) (*Space, error)
 

@@ -35,11 +35,13 @@ type User struct {
 	Policies []string
 }
 
-// Principal is who signed a request: the key, its account and, for a RAM user's key, the user.
+// Principal is who signed a request: the key, its account and, for a RAM user's key, the user;
+// for STS temporary credentials, the key is the temporary one and Session says which role.
 type Principal struct {
 	Key     AccessKey
 	Account Account
-	User    *User // nil when the account's own key signed
+	User    *User    // nil when the account's own key or a role session signed
+	Session *Session // nil unless STS temporary credentials signed
 }
 
 // Clone returns a copy of p that shares nothing mutable with it: what a store's cache hands
@@ -50,6 +52,11 @@ func (p *Principal) Clone() *Principal {
 		u := *p.User
 		u.Policies = slices.Clone(u.Policies)
 		c.User = &u
+	}
+	if p.Session != nil {
+		s := *p.Session
+		s.Role = *p.Session.Role.Clone()
+		c.Session = &s
 	}
 	return &c
 }

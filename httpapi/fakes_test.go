@@ -139,3 +139,11 @@ func (s *fakeStore) Numbers(ctx context.Context, custSpaceID string) ([]camsd.Ph
 func (s *fakeStore) PreValidated(ctx context.Context, uid string) ([]camsd.PreValidatedNumber, error) {
 	return nil, errNotStubbed
 }
+
+func (s *fakeStore) Role(ctx context.Context, uid, name string) (*camsd.Account, *camsd.Role, error) {
+	return nil, nil, errNotStubbed
+}
+
+func (s *fakeStore) STSSigningKey(ctx context.Context, candidate []byte) ([]byte, error) {
+	return nil, errNotStubbed
+}

@@ -96,6 +96,22 @@ func readTenants(ctx context.Context, tx pgx.Tx, uid string) (*camsd.Seed, error
 				b.PreValidated(n)
 				return err
 			}},
+		{`SELECT uid, name, max_session_duration, trust_policy FROM roles
+			WHERE $1 = '' OR uid = $1 ORDER BY uid, name`,
+			func(r pgx.Rows) error {
+				var role camsd.Role
+				err := r.Scan(&role.UID, &role.Name, &role.MaxSessionDuration, &role.TrustPolicy)
+				b.Role(role)
+				return err
+			}},
+		{`SELECT uid, role_name, document FROM role_policies
+			WHERE $1 = '' OR uid = $1 ORDER BY uid, role_name, position`,
+			func(r pgx.Rows) error {
+				var owner, name, doc string
+				err := r.Scan(&owner, &name, &doc)
+				b.RolePolicy(owner, name, doc)
+				return err
+			}},
 	}
 	for _, st := range steps {
 		if err := each(st.query, st.scan); err != nil {

@@ -39,6 +39,7 @@ type tenantCache struct {
 	until      time.Time // the lease: the cache answers before it; zero when not listening
 	principals entries[*camsd.Principal]
 	spaces     entries[camsd.Space]
+	roles      entries[accountRole] // by uid NUL name
 
 	hits, misses atomic.Uint64
 }
@@ -116,11 +117,17 @@ func (c *tenantCache) invalidate(table string) {
 	switch table {
 	case "spaces":
 		c.spaces.clear()
-	case "accounts", "users", "access_keys", "user_policies":
+	case "users", "access_keys", "user_policies":
 		c.principals.clear()
+	case "accounts":
+		c.principals.clear()
+		c.roles.clear()
+	case "roles", "role_policies":
+		c.roles.clear()
 	default:
 		c.principals.clear()
 		c.spaces.clear()
+		c.roles.clear()
 	}
 }
 
@@ -135,6 +142,7 @@ func (c *tenantCache) start(until time.Time) {
 	c.gen++
 	c.principals.clear()
 	c.spaces.clear()
+	c.roles.clear()
 	c.until = until
 }
 
@@ -153,6 +161,7 @@ func (c *tenantCache) stop() {
 	c.gen++
 	c.principals.clear()
 	c.spaces.clear()
+	c.roles.clear()
 	c.until = time.Time{}
 }
 

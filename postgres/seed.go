@@ -71,6 +71,9 @@ func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) error {
 				sp.CustSpaceID, n.Number, n.ID, string(n.Status), n.VerifiedName)
 		}
 	}
+	for _, r := range a.Roles {
+		queueRole(b, a.UID, r)
+	}
 	for _, n := range a.PreValidated {
 		// The id of a number that is new: the seed's, or a new one. One that exists keeps its.
 		id := n.ID

@@ -7,10 +7,14 @@ import (
 	"github.com/camsd/camsd"
 )
 
-// The only policies camsd evaluates are a RAM user's own, attached at account level.
+// Values of AccessDeniedDetail's PolicyType and AuthPrincipalType. camsd evaluates a RAM
+// user's own policies and a role's, all attached at account level, and a role session's
+// policy (AssumeRole's Policy parameter).
 const (
-	policyType    = "AccountLevelIdentityBasedPolicy"
-	principalType = "SubUser"
+	PolicyIdentity   = "AccountLevelIdentityBasedPolicy"
+	PolicySession    = "AssumeRolePolicy"
+	PrincipalUser    = "SubUser"
+	PrincipalSession = "AssumedRoleUser"
 )
 
 // diagnostic is what ram:DecodeDiagnosticMessage returns for an EncodedDiagnosticMessage.
@@ -34,6 +38,17 @@ type diagnosticPrincipal struct {
 // the AccessDeniedDetail of a Ram.PermissionDeny error. It returns nil when r allows. A
 // Result that is neither allowed nor explicitly denied counts as an implicit deny.
 func Detail(r Result, c Context, ownerUID, userName string) *camsd.AccessDeniedDetail {
+	return detail(r, c, ownerUID, PrincipalUser, userName, PolicyIdentity)
+}
+
+// SessionDetail explains a denial of the request c to a role session of account ownerUID,
+// named as RAM names it, <role name>:<session name>; policyType says which policies denied:
+// the role's (PolicyIdentity) or the session's (PolicySession).
+func SessionDetail(r Result, c Context, ownerUID, displayName, policyType string) *camsd.AccessDeniedDetail {
+	return detail(r, c, ownerUID, PrincipalSession, displayName, policyType)
+}
+
+func detail(r Result, c Context, ownerUID, principalType, displayName, policyType string) *camsd.AccessDeniedDetail {
 	if r.Allowed {
 		return nil
 	}
@@ -50,7 +65,7 @@ func Detail(r Result, c Context, ownerUID, userName string) *camsd.AccessDeniedD
 		AuthPrincipal: diagnosticPrincipal{
 			AuthPrincipalType:        principalType,
 			AuthPrincipalOwnerId:     ownerUID,
-			AuthPrincipalDisplayName: userName,
+			AuthPrincipalDisplayName: displayName,
 		},
 	})
 	return &camsd.AccessDeniedDetail{
@@ -59,7 +74,7 @@ func Detail(r Result, c Context, ownerUID, userName string) *camsd.AccessDeniedD
 		AuthAction:               c.Action,
 		AuthPrincipalType:        principalType,
 		AuthPrincipalOwnerId:     ownerUID,
-		AuthPrincipalDisplayName: userName,
+		AuthPrincipalDisplayName: displayName,
 		EncodedDiagnosticMessage: base64.StdEncoding.EncodeToString(msg),
 	}
 }

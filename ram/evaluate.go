@@ -56,12 +56,19 @@ func Evaluate(policies []*Policy, c Context) Result {
 // applies reports whether the statement covers the request: its action, its resource and
 // every condition.
 func (s *statement) applies(c *Context) bool {
-	// Action names are case-insensitive in RAM; resources are compared as written.
-	listed := slices.ContainsFunc(s.actions, func(p string) bool { return wildcard(p, c.Action, true) })
-	if listed == s.notAction {
+	// Resources are compared as written.
+	if !slices.ContainsFunc(s.resources, func(p string) bool { return wildcard(p, c.Resource, false) }) {
 		return false
 	}
-	if !slices.ContainsFunc(s.resources, func(p string) bool { return wildcard(p, c.Resource, false) }) {
+	return s.appliesToAction(c)
+}
+
+// appliesToAction reports whether the statement covers the request's action and meets every
+// condition (a trust policy's statements have no resource).
+func (s *statement) appliesToAction(c *Context) bool {
+	// Action names are case-insensitive in RAM.
+	listed := slices.ContainsFunc(s.actions, func(p string) bool { return wildcard(p, c.Action, true) })
+	if listed == s.notAction {
 		return false
 	}
 	for i := range s.conditions {

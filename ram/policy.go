@@ -9,6 +9,7 @@ import (
 // nothing.
 type Policy struct {
 	statements []statement
+	trust      bool // a trust policy (ParseTrust): statements name principals, not resources
 }
 
 // statement is one element of Statement.
@@ -17,13 +18,16 @@ type statement struct {
 	actions    []string // patterns; with notAction, the statement covers every other action
 	notAction  bool
 	resources  []string // patterns
+	principals []string // a trust policy's Principal.RAM patterns; nil in an identity policy
 	conditions []clause // all must hold
 }
 
 // Parse parses and validates an identity policy document (JSON). The error of a document
 // that RAM would refuse names the place of the first problem, as in
 // `Statement[1].Condition.StringEquals."acs:SourceIp": ...`.
-func Parse(doc []byte) (*Policy, error) {
+func Parse(doc []byte) (*Policy, error) { return parse(doc, false) }
+
+func parse(doc []byte, trust bool) (*Policy, error) {
 	if !json.Valid(doc) {
 		var v any
 		err := json.Unmarshal(doc, &v)
@@ -66,9 +70,9 @@ func Parse(doc []byte) (*Policy, error) {
 	if len(list) == 0 {
 		return nil, errorAt("Statement", "empty list")
 	}
-	p := &Policy{statements: make([]statement, 0, len(list))}
+	p := &Policy{statements: make([]statement, 0, len(list)), trust: trust}
 	for i, raw := range list {
-		s, err := parseStatement(raw, index("Statement", i))
+		s, err := parseStatement(raw, index("Statement", i), trust)
 		if err != nil {
 			return nil, err
 		}
@@ -77,13 +81,13 @@ func Parse(doc []byte) (*Policy, error) {
 	return p, nil
 }
 
-func parseStatement(raw json.RawMessage, path string) (statement, error) {
+func parseStatement(raw json.RawMessage, path string, trust bool) (statement, error) {
 	var s statement
 	ms, err := members(raw, path)
 	if err != nil {
 		return s, err
 	}
-	var effect, action, notAction, resource, condition json.RawMessage
+	var effect, action, notAction, resource, condition, principal json.RawMessage
 	for _, m := range ms {
 		switch m.name {
 		case "Effect":
@@ -97,7 +101,10 @@ func parseStatement(raw json.RawMessage, path string) (statement, error) {
 		case "Condition":
 			condition = m.value
 		case "Principal":
-			return s, errorAt(child(path, m.name), "not allowed in an identity policy (only in trust and resource policies)")
+			if !trust {
+				return s, errorAt(child(path, m.name), "not allowed in an identity policy (only in trust and resource policies)")
+			}
+			principal = m.value
 		default:
 			return s, errorAt(child(path, m.name), "unknown element")
 		}
@@ -130,6 +137,9 @@ func parseStatement(raw json.RawMessage, path string) (statement, error) {
 		return s, err
 	}
 
+	if trust {
+		return s, s.parseTrust(principal, resource, path)
+	}
 	if resource == nil {
 		return s, errorAt(child(path, "Resource"), "missing (an identity policy needs one)")
 	}

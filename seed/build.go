@@ -2,6 +2,7 @@ package seed
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/ram"
@@ -94,6 +95,9 @@ func (b *builder) account(r *rawAccount, path string) (camsd.SeedAccount, error)
 	if a.PreValidated, err = b.preValidated(r.PreValidated, path+".prevalidated_numbers", a.UID); err != nil {
 		return a, err
 	}
+	if a.Roles, err = roles(r.Roles, path+".ram_roles", a.UID); err != nil {
+		return a, err
+	}
 	return a, nil
 }
 
@@ -132,6 +136,9 @@ func (b *builder) accessKeys(rs []rawKey, path, uid, userName string) ([]camsd.A
 		}
 		if p := claim(b.keys, keyPath+".id", k.ID, identifier, "AccessKey id", "an AccessKey id is letters, digits, '.', '_' and '-'"); p != nil {
 			return nil, p
+		}
+		if strings.HasPrefix(k.ID, camsd.STSKeyPrefix) {
+			return nil, &problem{path: keyPath + ".id", msg: fmt.Sprintf("%q: ids that start with %q are STS temporary credentials, which AssumeRole issues", k.ID, camsd.STSKeyPrefix)}
 		}
 		if k.Secret == "" {
 			return nil, &problem{path: keyPath + ".secret", msg: "missing"}

@@ -23,6 +23,7 @@ type rawAccount struct {
 	Users        []rawUser         `yaml:"ram_users"`
 	Spaces       []rawSpace        `yaml:"spaces"`
 	PreValidated []rawPreValidated `yaml:"prevalidated_numbers"`
+	Roles        []rawRole         `yaml:"ram_roles"`
 }
 
 type rawKey struct {
@@ -35,6 +36,13 @@ type rawUser struct {
 	Name       text     `yaml:"name"`
 	AccessKeys []rawKey `yaml:"access_keys"`
 	Policies   []text   `yaml:"policies"`
+}
+
+type rawRole struct {
+	Name               text     `yaml:"name"`
+	MaxSessionDuration *integer `yaml:"max_session_duration"`
+	TrustPolicy        text     `yaml:"trust_policy"`
+	Policies           []text   `yaml:"policies"`
 }
 
 type rawSpace struct {

@@ -27,6 +27,7 @@ type tenantCache struct {
 	principals map[string]*camsd.Principal
 	spaces     map[string]camsd.Space
 	numbers    map[numberKey]camsd.PhoneNumber
+	roles      map[roleKey]accountRole
 }
 
 type numberKey struct{ space, number string }
@@ -57,12 +58,13 @@ func (c *tenantCache) clear() {
 	clear(c.principals)
 	clear(c.spaces)
 	clear(c.numbers)
+	clear(c.roles)
 }
 
 func (c *tenantCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.principals) + len(c.spaces) + len(c.numbers)
+	return len(c.principals) + len(c.spaces) + len(c.numbers) + len(c.roles)
 }
 
 // cached returns (*m)[k], or reads it with read and keeps it, in c. m is one of c's maps.
@@ -85,7 +87,7 @@ func cached[K comparable, V any](c *tenantCache, m *map[K]V, k K, read func() (K
 	if c.gen != gen {
 		return v, nil
 	}
-	if len(c.principals)+len(c.spaces)+len(c.numbers) >= c.max {
+	if len(c.principals)+len(c.spaces)+len(c.numbers)+len(c.roles) >= c.max {
 		// Simpler than an LRU and as good here: the working set of tenants is small, and
 		// past max something is sweeping through keys that will not come back.
 		c.clear()

@@ -64,6 +64,11 @@ func applyAccount(tx *wtx, a *camsd.SeedAccount) error {
 			}
 		}
 	}
+	for _, r := range a.Roles {
+		if err := applyRole(tx, a.UID, r); err != nil {
+			return err
+		}
+	}
 	for _, n := range a.PreValidated {
 		id, err := preValidatedID(n)
 		if err != nil {

@@ -34,6 +34,7 @@ func RunAdmin(t *testing.T, open func(t *testing.T) AdminStore) {
 			t.Errorf("Tenants (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("Tenants reads back roles, and a seed of it makes the same", func(t *testing.T) { testTenantsRoles(t, open) })
 	t.Run("Tenants of one account", func(t *testing.T) {
 		s := seededAdmin(t)
 		got, err := s.Tenants(t.Context(), BetaUID)

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("VerifiedName", func(t *testing.T) { testVerifiedName(t, open) })
 	t.Run("new number ids are 15 random digits", func(t *testing.T) { testNewNumberIDs(t, open) })
 	t.Run("PreValidated", func(t *testing.T) { testPreValidated(t, open) })
+	t.Run("Role", func(t *testing.T) { testRole(t, open) })
 	t.Run("the caller owns what it reads", func(t *testing.T) { testReadsAreCopies(t, open) })
 	t.Run("Durability", func(t *testing.T) { testDurability(t, open) })
 	t.Run("bad bytes are not found", func(t *testing.T) { testBadBytes(t, open) })
