@@ -124,8 +124,8 @@ func TestPage(t *testing.T) {
 	hub := &sim.Hub{}
 	provider := &sim.Provider{Outbox: db, Hub: hub}
 	mux := http.NewServeMux()
-	mux.Handle("/_sim/", sim.LiveHandler(db, hub)) // as httpapi mounts it
-	srv := httptest.NewServer(mux)                 // on 127.0.0.1
+	mux.Handle("/_sim/", sim.LiveHandler(db, hub, sim.Streams{})) // as httpapi mounts it
+	srv := httptest.NewServer(mux)                                // on 127.0.0.1
 	t.Cleanup(srv.Close)
 	t.Cleanup(hub.Close) // runs first: srv.Close waits for the event streams to end
 

@@ -47,7 +47,7 @@ func TestHandler_events(t *testing.T) {
 	o := &fakeOutbox{}
 	hub := &sim.Hub{}
 	p := &sim.Provider{Outbox: o, Hub: hub, Now: func() time.Time { return t0 }}
-	srv := httptest.NewServer(sim.LiveHandler(o, hub))
+	srv := httptest.NewServer(sim.LiveHandler(o, hub, sim.Streams{}))
 	defer srv.Close()
 	defer hub.Close() // before srv.Close, which waits for the streams to end
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -103,7 +103,7 @@ func TestHandler_events(t *testing.T) {
 	})
 
 	t.Run("the stream outlives the server's timeouts", func(t *testing.T) {
-		srv := httptest.NewUnstartedServer(sim.LiveHandler(o, hub))
+		srv := httptest.NewUnstartedServer(sim.LiveHandler(o, hub, sim.Streams{}))
 		srv.Config.ReadTimeout = 100 * time.Millisecond
 		srv.Config.WriteTimeout = 100 * time.Millisecond
 		srv.Start()
@@ -126,7 +126,7 @@ func TestHandler_events(t *testing.T) {
 
 	t.Run("the stream ends when the hub closes", func(t *testing.T) {
 		hub := &sim.Hub{}
-		srv := httptest.NewServer(sim.LiveHandler(o, hub))
+		srv := httptest.NewServer(sim.LiveHandler(o, hub, sim.Streams{}))
 		defer srv.Close()
 		res, err := client.Get(srv.URL + "/_sim/events")
 		if err != nil {
@@ -140,6 +140,80 @@ func TestHandler_events(t *testing.T) {
 		hub.Close()
 		if ev, err := readEvent(r); !errors.Is(err, io.EOF) {
 			t.Errorf("after Close: event %q, %v; want the end of the stream", ev, err)
+		}
+	})
+
+	t.Run("at most Max streams at once", func(t *testing.T) {
+		srv := httptest.NewServer(sim.LiveHandler(o, hub, sim.Streams{Max: 2}))
+		defer srv.Close()
+		var bodies []io.Closer
+		defer func() { // before srv.Close, which waits for the streams to end
+			for _, b := range bodies {
+				b.Close()
+			}
+		}()
+		get := func() *http.Response {
+			t.Helper()
+			res, err := client.Get(srv.URL + "/_sim/events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bodies = append(bodies, res.Body)
+			return res
+		}
+		var open []*http.Response
+		for range 2 {
+			res := get()
+			// The first event comes once the stream counts.
+			if _, err := readEvent(bufio.NewReader(res.Body)); res.StatusCode != http.StatusOK || err != nil {
+				t.Fatalf("stream under the cap: status %d, %v", res.StatusCode, err)
+			}
+			open = append(open, res)
+		}
+		res := get()
+		var body struct{ Code, Message string }
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusServiceUnavailable || body.Code != camsd.CodeServiceUnavailable || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("over the cap: status %d, Retry-After %q, %+v; want 503 ServiceUnavailable with Retry-After",
+				res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
+		if res, err := client.Head(srv.URL + "/_sim/events"); err != nil || res.StatusCode != http.StatusOK {
+			t.Errorf("HEAD, which opens no stream: %v", err)
+		} else {
+			res.Body.Close()
+		}
+
+		// Once a client leaves, the server notices and its place is free again.
+		open[0].Body.Close()
+		for i := 0; ; i++ {
+			res := get()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+			res.Body.Close()
+			if i == 1000 {
+				t.Fatalf("no stream served after one closed: status %d", res.StatusCode)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+
+	t.Run("a stream ends after its life", func(t *testing.T) {
+		srv := httptest.NewServer(sim.LiveHandler(o, hub, sim.Streams{Life: 50 * time.Millisecond}))
+		defer srv.Close()
+		res, err := client.Get(srv.URL + "/_sim/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		r := bufio.NewReader(res.Body)
+		if ev, err := readEvent(r); err != nil || !cmp.Equal(ev, sseEvent{"retry: 2000"}) {
+			t.Fatalf("first event %q, %v; want the retry delay the browser reconnects after", ev, err)
+		}
+		if ev, err := readEvent(r); !errors.Is(err, io.EOF) {
+			t.Errorf("event %q, %v; want the end of the stream", ev, err)
 		}
 	})
 
@@ -178,7 +252,7 @@ func TestHandler_events(t *testing.T) {
 
 	t.Run("POST is refused", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		sim.LiveHandler(o, hub).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/_sim/events", nil))
+		sim.LiveHandler(o, hub, sim.Streams{}).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/_sim/events", nil))
 		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
 			t.Errorf("status %d, Allow %q; want 405, GET, HEAD", rec.Code, rec.Header().Get("Allow"))
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -26,12 +27,17 @@ const (
 func Handler(o camsd.Outbox) http.Handler { return &handler{outbox: o} }
 
 // LiveHandler is Handler with EventsPath served from hub: a text/event-stream of the
-// messages the Provider publishes to hub, so the page shows new messages as they are sent.
-func LiveHandler(o camsd.Outbox, hub *Hub) http.Handler { return &handler{outbox: o, hub: hub} }
+// messages the Provider publishes to hub, so the page shows new messages as they are sent,
+// as many streams at once and each as long as limits say.
+func LiveHandler(o camsd.Outbox, hub *Hub, limits Streams) http.Handler {
+	return &handler{outbox: o, hub: hub, streams: limits.withDefaults()}
+}
 
 type handler struct {
-	outbox camsd.Outbox
-	hub    *Hub // nil: no live events
+	outbox  camsd.Outbox
+	hub     *Hub // nil: no live events
+	streams Streams
+	open    atomic.Int64 // event streams open now
 }
 
 type messagesBody struct {
