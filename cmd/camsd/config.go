@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/camsd/camsd/sim"
 )
 
 // ServeConfig is everything `camsd serve` takes. Each flag can also be set by CAMSD_<NAME>
@@ -31,6 +33,13 @@ type ServeConfig struct {
 	SimRetention   int
 	LogFormat      string
 
+	// TLS: a certificate and its key in PEM files, read again when they change or on SIGHUP;
+	// empty: plain HTTP.
+	TLSCert, TLSKey           string
+	AdminTLSCert, AdminTLSKey string
+	MaxConns                  int // connections open at once, per listener
+	MaxEventStreams           int // /_sim/events streams open at once
+
 	AdminListen   string
 	AdminToken    string // from CAMSD_ADMIN_TOKEN only, never a flag; empty: no admin API
 	MetricsListen string // /metrics on its own listener; empty: on the admin listener
@@ -45,25 +54,27 @@ type ServeConfig struct {
 // DefaultServeConfig is what `camsd serve` runs with when nothing is set.
 func DefaultServeConfig() ServeConfig {
 	return ServeConfig{
-		Listen:         "127.0.0.1:8080",
-		Region:         "ap-southeast-1",
-		DataDir:        "./camsd-data",
-		RedisTimeout:   time.Second,
-		RedisPrefix:    "camsd:",
-		QPS:            10,
-		ResendInterval: 60 * time.Second,
-		CodeTTL:        10 * time.Minute,
-		Validity:       14 * 24 * time.Hour,
-		MaxAttempts:    5,
-		MaxSkew:        15 * time.Minute,
-		MaxNonces:      1_000_000,
-		SimRetention:   1000,
-		LogFormat:      "json",
-		AdminListen:    "127.0.0.1:8081",
-		Provider:       "sim",
-		GraphURL:       "https://graph.facebook.com",
-		GraphVersion:   "v21.0",
-		GraphTimeout:   5 * time.Second,
+		Listen:          "127.0.0.1:8080",
+		Region:          "ap-southeast-1",
+		DataDir:         "./camsd-data",
+		RedisTimeout:    time.Second,
+		RedisPrefix:     "camsd:",
+		QPS:             10,
+		ResendInterval:  60 * time.Second,
+		CodeTTL:         10 * time.Minute,
+		Validity:        14 * 24 * time.Hour,
+		MaxAttempts:     5,
+		MaxSkew:         15 * time.Minute,
+		MaxNonces:       1_000_000,
+		SimRetention:    1000,
+		MaxConns:        10_000,
+		MaxEventStreams: sim.DefaultMaxStreams,
+		LogFormat:       "json",
+		AdminListen:     "127.0.0.1:8081",
+		Provider:        "sim",
+		GraphURL:        "https://graph.facebook.com",
+		GraphVersion:    "v21.0",
+		GraphTimeout:    5 * time.Second,
 	}
 }
 
@@ -94,6 +105,12 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.GraphVersion, "graph-version", c.GraphVersion, "Graph API version (--provider whatsapp)")
 	fs.DurationVar(&c.GraphTimeout, "graph-timeout", c.GraphTimeout, "deadline of one Graph API call, retries included (--provider whatsapp)")
 	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "address of the admin API (served only when CAMSD_ADMIN_TOKEN is set)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) of the API: serve HTTPS, TLS 1.2 or later; read again when the file changes or on SIGHUP")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of --tls-cert")
+	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert", c.AdminTLSCert, "PEM certificate (chain) of the admin API, as --tls-cert")
+	fs.StringVar(&c.AdminTLSKey, "admin-tls-key", c.AdminTLSKey, "PEM private key of --admin-tls-cert")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "connections each listener holds open at once; over it a new one is closed at once")
+	fs.IntVar(&c.MaxEventStreams, "max-event-streams", c.MaxEventStreams, "simulator page event streams (/_sim/events) open at once; over it 503, and the page polls")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "address of /metrics on a listener of its own (plain HTTP, no token); empty: /metrics on the admin listener")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -174,6 +191,14 @@ func (c ServeConfig) validate() error {
 		return &invalidValue{"max-skew", "must be positive"}
 	case c.MaxNonces < 1:
 		return &invalidValue{"max-nonces", "must be at least 1"}
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return &invalidValue{"tls-cert", "and --tls-key go together: give both or neither"}
+	case (c.AdminTLSCert == "") != (c.AdminTLSKey == ""):
+		return &invalidValue{"admin-tls-cert", "and --admin-tls-key go together: give both or neither"}
+	case c.MaxConns < 1:
+		return &invalidValue{"max-conns", "must be at least 1"}
+	case c.MaxEventStreams < 1:
+		return &invalidValue{"max-event-streams", "must be at least 1"}
 	case c.SimRetention < 1:
 		return &invalidValue{"sim-retention", "must be at least 1"}
 	case c.LogFormat != "json" && c.LogFormat != "text":

@@ -33,7 +33,7 @@ type Main struct {
 	Now    func() time.Time // the server's clock; nil means time.Now
 
 	DB  Backend
-	URL string // http://host:port once Open returned
+	URL string // http://host:port (https:// with --tls-cert) once Open returned
 
 	pg *postgres.DB // when --database
 
@@ -43,11 +43,13 @@ type Main struct {
 
 	Metrics *metrics.Metrics
 
-	AdminURL  string // http://host:port of the admin API; empty when it is off
+	AdminURL  string // http:// or https://host:port of the admin API; empty when it is off
 	AdminHTTP *http.Server
 
 	MetricsURL  string // where /metrics is served (the admin listener or --metrics-listen); empty: nowhere
 	metricsHTTP *http.Server
+
+	stopHangups []func() // stop reading certificates again on SIGHUP
 
 	stdout, stderr io.Writer
 	logger         *slog.Logger
@@ -99,12 +101,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", m.Config.Listen)
+	ln, url, err := m.listen(m.Config.Listen, m.Config.TLSCert, m.Config.TLSKey)
 	if err != nil {
 		return err
 	}
-	m.ln = ln
-	m.URL = "http://" + ln.Addr().String()
+	m.ln, m.URL = ln, url
 	if err := m.ensureDemo(ctx); err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ func (m *Main) simHandler(hub *sim.Hub) http.Handler {
 	if m.Config.Provider != "sim" {
 		return nil
 	}
-	return sim.LiveHandler(m.DB, hub)
+	return sim.LiveHandler(m.DB, hub, sim.Streams{Max: m.Config.MaxEventStreams})
 }
 
 // openAdmin serves the admin API on its own listener, only when a token is configured: an
@@ -307,16 +308,19 @@ func (m *Main) openAdmin(flow *migration.Service) error {
 	if err := checkAdminToken(m.Config.AdminToken); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", m.Config.AdminListen)
+	ln, url, err := m.listen(m.Config.AdminListen, m.Config.AdminTLSCert, m.Config.AdminTLSKey)
 	if err != nil {
 		return fmt.Errorf("admin API: %w", err)
 	}
-	m.AdminURL = "http://" + ln.Addr().String()
+	m.AdminURL = url
 	a := &admin.Server{Store: m.DB, Migration: flow, Token: m.Config.AdminToken, Logger: m.logger}
 	m.AdminHTTP = &http.Server{
 		Handler:           m.withMetrics(a.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No WriteTimeout: an admin call may run long (a large audit, re-sealing secrets).
+		ErrorLog: slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
 	}
 	go func() { _ = m.AdminHTTP.Serve(ln) }()
 	m.logger.Info("admin API serving", "url", m.AdminURL)
@@ -325,6 +329,7 @@ func (m *Main) openAdmin(flow *migration.Service) error {
 
 // Close drains in-flight requests (up to 10 s) and closes the database.
 func (m *Main) Close() error {
+	m.stopReloads()
 	var errs []error
 	if m.AdminHTTP != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
