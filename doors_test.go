@@ -32,7 +32,7 @@ var doors = map[string]struct {
 	"sim":                    {inside: []string{""}},
 	"sqlite":                 {inside: []string{"", "seal"}, outside: []string{"modernc.org/sqlite"}},
 	"seed":                   {inside: []string{"", "ram"}, outside: []string{"github.com/goccy/go-yaml"}},
-	"storetest":              {inside: []string{""}, outside: []string{"github.com/google/go-cmp"}},
+	"storetest":              {inside: []string{"", "seal"}, outside: []string{"github.com/google/go-cmp"}},
 	"examples/getverifycode": {outside: []string{"github.com/alibabacloud-go/"}},
 	"admin":                  {inside: []string{"", "ram", "migration"}},
 	"metrics":                {inside: []string{""}, outside: []string{"github.com/prometheus/client_golang"}},

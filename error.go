@@ -70,6 +70,8 @@ var (
 	// ErrUnavailable: a service the adapter depends on (Redis, say) did not answer in time.
 	// Callers fail closed: a nonce that cannot be checked is refused, 503.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrNoMasterKey: the store was opened without a master key, so it seals nothing.
+	ErrNoMasterKey = errors.New("no master key")
 )
 
 // CodeConflict is the ErrConflict of Store.SaveCode when the store can say what it lost to:

@@ -126,6 +126,20 @@ type TenantAdmin interface {
 
 	// DeleteKey deletes the AccessKey. Returns ErrNotFound.
 	DeleteKey(ctx context.Context, accessKeyID string) error
+
+	// Reseal seals, under the store's sealing master key, up to max of the values it keeps
+	// sealed (AccessKey secrets, spaces' PINs) that are not sealed with that key yet (plaintext,
+	// or sealed with a previous key), in batches of its own, each committed before the next:
+	// a master-key rotation, made while every replica serves. Returns ErrNoMasterKey when the
+	// store has no master key.
+	Reseal(ctx context.Context, max int) (Resealed, error)
+}
+
+// Resealed is what one Reseal did.
+type Resealed struct {
+	KeyID     string // the master key that seals (the first 8 hex digits of its SHA-256)
+	Resealed  int    // values this call sealed with it
+	Remaining int    // values not sealed with it yet, once this call was done
 }
 
 // Upstream is the WhatsApp Business platform behind the migration flow when camsd fronts it

@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -15,11 +17,12 @@ func (db *DB) Tenants(ctx context.Context, uid string) (*camsd.Seed, error) {
 		return nil, wrap("tenants", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // it only read
-	s, err := readTenants(ctx, tx, uid)
+	s, err := readTenants(ctx, tx, uid, db.keys)
 	return s, wrap("tenants", err)
 }
 
-func readTenants(ctx context.Context, tx pgx.Tx, uid string) (*camsd.Seed, error) {
+// readTenants opens the secrets and PINs it reads with keys.
+func readTenants(ctx context.Context, tx pgx.Tx, uid string, keys *seal.Keyring) (*camsd.Seed, error) {
 	var b camsd.SeedBuilder
 	each := func(query string, scan func(r pgx.Rows) error) error {
 		rows, err := tx.Query(ctx, query, uid)
@@ -63,17 +66,29 @@ func readTenants(ctx context.Context, tx pgx.Tx, uid string) (*camsd.Seed, error
 			func(r pgx.Rows) error {
 				var k camsd.AccessKey
 				var status string
-				err := r.Scan(&k.ID, &k.Secret, &k.UID, &k.UserName, &status)
+				if err := r.Scan(&k.ID, &k.Secret, &k.UID, &k.UserName, &status); err != nil {
+					return err
+				}
 				k.Status = camsd.KeyStatus(status)
+				var err error
+				if k.Secret, err = keys.Open(seal.AccessKeySecret, k.ID, k.Secret); err != nil {
+					return fmt.Errorf("%s of %s: %w", seal.AccessKeySecret, k.ID, err)
+				}
 				b.Key(k)
-				return err
+				return nil
 			}},
 		{`SELECT cust_space_id, uid, name, waba_id, pin FROM spaces WHERE $1 = '' OR uid = $1 ORDER BY uid, cust_space_id`,
 			func(r pgx.Rows) error {
 				var sp camsd.Space
-				err := r.Scan(&sp.CustSpaceID, &sp.UID, &sp.Name, &sp.WabaID, &sp.Pin)
+				if err := r.Scan(&sp.CustSpaceID, &sp.UID, &sp.Name, &sp.WabaID, &sp.Pin); err != nil {
+					return err
+				}
+				var err error
+				if sp.Pin, err = keys.Open(seal.SpacePIN, sp.CustSpaceID, sp.Pin); err != nil {
+					return fmt.Errorf("%s of %s: %w", seal.SpacePIN, sp.CustSpaceID, err)
+				}
 				b.Space(sp)
-				return err
+				return nil
 			}},
 		{`SELECT n.cust_space_id, n.number, n.id, n.status, n.verified_name, n.initiated_at, n.verified_at
 			FROM phone_numbers n JOIN spaces s ON s.cust_space_id = n.cust_space_id

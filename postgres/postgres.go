@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	// camsd can then share one database, and each test its own store. When empty, the
 	// connection's own search_path decides (by default the "public" schema).
 	Schema string
+	// Keys seal AccessKey secrets and PINs at rest (sealed.go); nil or empty: stored as they
+	// come.
+	Keys *seal.Keyring
 }
 
 // DB is camsd's store on PostgreSQL: camsd.Store, camsd.NonceStore and camsd.Outbox on one
@@ -53,6 +57,7 @@ type DB struct {
 	pool      *pgxpool.Pool
 	now       func() time.Time
 	maxNonces int
+	keys      *seal.Keyring
 	nonces    sweeper
 	groups    *groups // group commit of the hot path's writes (group.go)
 
@@ -64,7 +69,9 @@ type DB struct {
 
 // Open connects to the database at url (postgres://user:password@host:port/db?sslmode=…, or any
 // form pgxpool.ParseConfig reads, including its pool_max_conns parameter, which defaults here
-// to defaultMaxConns), brings the schema up to date and returns the DB.
+// to defaultMaxConns), brings the schema up to date, seals the secrets still in plaintext when
+// opts.Keys has a key (and refuses a database sealed with a key it lacks:
+// *seal.MissingKeyError) and returns the DB.
 // Replicas may open the same database at once: the migrations run under an advisory lock, one
 // replica after the other.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
@@ -91,7 +98,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db := &DB{pool: pool, now: opts.Now, maxNonces: opts.MaxNonces}
+	db := &DB{pool: pool, now: opts.Now, maxNonces: opts.MaxNonces, keys: opts.Keys}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -104,6 +111,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if err := checkDurable(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := sealAtStart(ctx, pool, db.keys); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,7 +29,7 @@ func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	b.BeginTx(pgx.TxOptions{})
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, seedLock)
 	for i := range s.Accounts {
-		if err := queueAccount(b, &s.Accounts[i]); err != nil {
+		if err := queueAccount(b, db.keys, &s.Accounts[i]); err != nil {
 			return wrap("apply seed", err)
 		}
 	}
@@ -44,25 +45,34 @@ func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	return wrap("apply seed", tx.Commit(ctx))
 }
 
-func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) error {
+// queueAccount seals the secrets and PINs it writes with keys.
+func queueAccount(b *pgx.Batch, keys *seal.Keyring, a *camsd.SeedAccount) error {
 	b.Queue(`
 		INSERT INTO accounts (uid, name, subscribed, qps) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (uid) DO UPDATE SET
 			name = excluded.name, subscribed = excluded.subscribed, qps = excluded.qps`,
 		a.UID, a.Name, a.Subscribed, a.QPS)
 	for _, k := range a.AccessKeys {
-		queueKey(b, k, a.UID, nil)
+		if err := queueKey(b, keys, k, a.UID, nil); err != nil {
+			return err
+		}
 	}
 	for _, u := range a.Users {
-		queueUser(b, a.UID, u)
+		if err := queueUser(b, keys, a.UID, u); err != nil {
+			return err
+		}
 	}
 	for _, sp := range a.Spaces {
+		pin, err := keys.Seal(seal.SpacePIN, sp.CustSpaceID, sp.Pin)
+		if err != nil {
+			return err
+		}
 		b.Queue(`
 			INSERT INTO spaces (cust_space_id, uid, name, waba_id, pin) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (cust_space_id) DO UPDATE SET
 				waba_id = CASE WHEN excluded.waba_id <> '' THEN excluded.waba_id ELSE spaces.waba_id END,
 				pin     = CASE WHEN excluded.pin <> '' THEN excluded.pin ELSE spaces.pin END`,
-			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, sp.Pin)
+			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, pin)
 		for _, n := range sp.PhoneNumbers {
 			b.Queue(lockNumber, n.Number)
 			b.Queue(`
@@ -91,7 +101,7 @@ func queueAccount(b *pgx.Batch, a *camsd.SeedAccount) error {
 	return nil
 }
 
-func queueUser(b *pgx.Batch, uid string, u camsd.SeedUser) {
+func queueUser(b *pgx.Batch, keys *seal.Keyring, uid string, u camsd.SeedUser) error {
 	b.Queue(`INSERT INTO users (uid, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, uid, u.Name)
 	b.Queue(`DELETE FROM user_policies WHERE uid = $1 AND user_name = $2`, uid, u.Name)
 	for i, doc := range u.Policies {
@@ -100,18 +110,26 @@ func queueUser(b *pgx.Batch, uid string, u camsd.SeedUser) {
 			uid, u.Name, i, doc)
 	}
 	for _, k := range u.AccessKeys {
-		queueKey(b, k, uid, &u.Name)
+		if err := queueKey(b, keys, k, uid, &u.Name); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // queueKey takes the owner from where the key sits in the seed rather than from k.UID and
 // k.UserName, so that the structure of the file is the one source of truth. userName is nil
 // for the account's own keys.
-func queueKey(b *pgx.Batch, k camsd.AccessKey, uid string, userName *string) {
+func queueKey(b *pgx.Batch, keys *seal.Keyring, k camsd.AccessKey, uid string, userName *string) error {
+	secret, err := keys.Seal(seal.AccessKeySecret, k.ID, k.Secret)
+	if err != nil {
+		return err
+	}
 	b.Queue(`
 		INSERT INTO access_keys (id, secret, uid, user_name, status) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET
 			secret = excluded.secret, uid = excluded.uid,
 			user_name = excluded.user_name, status = excluded.status`,
-		k.ID, k.Secret, uid, userName, string(k.Status))
+		k.ID, secret, uid, userName, string(k.Status))
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 )
 
 // Principal and Space answer from the tenant cache (cache.go) while its listener (listen.go)
@@ -79,6 +80,9 @@ func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Pri
 	if p == nil {
 		return nil, camsd.ErrNotFound
 	}
+	if p.Key.Secret, err = db.open(seal.AccessKeySecret, p.Key.ID, p.Key.Secret); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -92,7 +96,11 @@ func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, erro
 		s := camsd.Space{CustSpaceID: strings.Clone(custSpaceID)}
 		err := db.pool.QueryRow(ctx, `SELECT uid, name, waba_id, pin FROM spaces WHERE cust_space_id = $1`,
 			custSpaceID).Scan(&s.UID, &s.Name, &s.WabaID, &s.Pin)
-		return s, wrap("space", err)
+		if err != nil {
+			return s, wrap("space", err)
+		}
+		s.Pin, err = db.open(seal.SpacePIN, s.CustSpaceID, s.Pin)
+		return s, err
 	})
 	if err != nil {
 		return nil, err

@@ -36,11 +36,26 @@ const (
 	SpacePIN        Field = "spaces.pin"
 )
 
+// Column is where a store keeps the values of a field: table.column, with the record's id
+// (the associated data) in table.id.
+type Column struct {
+	Field                 Field
+	Table, Column, IDName string
+}
+
+// Columns are the columns that hold sealed values, in the order the stores seal them.
+func Columns() []Column {
+	return []Column{
+		{AccessKeySecret, "access_keys", "secret", "id"},
+		{SpacePIN, "spaces", "pin", "cust_space_id"},
+	}
+}
+
 // KeySize is the size of a master key: AES-256.
 const KeySize = 32
 
-// prefix starts every sealed value.
-const prefix = "sealed:v1:"
+// Marker starts every sealed value.
+const Marker = "sealed:v1:"
 
 // idLen is the length of a key id: 8 hex digits.
 const idLen = 8
@@ -55,7 +70,7 @@ var (
 	// another record or field.
 	ErrNotOpened = errors.New("seal: sealed value does not open (altered, or sealed for another record)")
 	// ErrLooksSealed is a plaintext that would read as a sealed value if stored unsealed.
-	ErrLooksSealed = errors.New(`seal: a secret must not begin with "` + prefix + `"`)
+	ErrLooksSealed = errors.New(`seal: a secret must not begin with "` + Marker + `"`)
 )
 
 // MissingKeyError is a value sealed with a key the keyring does not hold.
@@ -196,6 +211,33 @@ func (r *Keyring) Open(f Field, id, stored string) (string, error) {
 	return string(plain), nil
 }
 
+// Check reports whether the keyring can open a stored value: nil for plaintext and for a value
+// sealed with one of its keys, *MissingKeyError when it lacks the key, a parse error when the
+// value is malformed. It does not decrypt.
+func (r *Keyring) Check(stored string) error {
+	if !IsSealed(stored) {
+		return nil
+	}
+	s, err := Parse(stored)
+	if err != nil {
+		return err
+	}
+	if r.key(s.KeyID) == nil {
+		return &MissingKeyError{KeyID: s.KeyID}
+	}
+	return nil
+}
+
+// Reseal returns a stored value sealed again with the sealing key: plaintext sealed, a value
+// sealed with another key of the keyring opened and sealed. Errors are Open's and Seal's.
+func (r *Keyring) Reseal(f Field, id, stored string) (string, error) {
+	plain, err := r.Open(f, id, stored)
+	if err != nil {
+		return "", err
+	}
+	return r.Seal(f, id, plain)
+}
+
 // Current reports whether a stored value needs nothing done under this keyring: empty, or
 // sealed with the sealing key (or plaintext when there is no key).
 func (r *Keyring) Current(stored string) bool {
@@ -215,10 +257,10 @@ func ad(f Field, id string) []byte {
 }
 
 // Prefix is how every value that key id sealed begins (for a store's LIKE filter).
-func Prefix(keyID string) string { return prefix + keyID + ":" }
+func Prefix(keyID string) string { return Marker + keyID + ":" }
 
 // IsSealed reports whether a stored value is meant as sealed (it may still be malformed).
-func IsSealed(stored string) bool { return strings.HasPrefix(stored, prefix) }
+func IsSealed(stored string) bool { return strings.HasPrefix(stored, Marker) }
 
 // Sealed is a sealed value taken apart.
 type Sealed struct {
@@ -232,11 +274,11 @@ func (s *Sealed) String() string {
 	return Prefix(s.KeyID) + b64.EncodeToString(append(append([]byte(nil), s.Nonce...), s.Ciphertext...))
 }
 
-// Parse takes a stored sealed value apart. It checks the form only (prefix, version, a key id
+// Parse takes a stored sealed value apart. It checks the form only (marker and version, a key id
 // of 8 lowercase hex digits, canonical base64 of at least a nonce and a tag); whether it opens
 // is Open's business.
 func Parse(stored string) (*Sealed, error) {
-	rest, ok := strings.CutPrefix(stored, prefix)
+	rest, ok := strings.CutPrefix(stored, Marker)
 	if !ok {
 		return nil, errors.New("seal: not a sealed value")
 	}

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 )
 
 // Tenants returns the accounts (all, or uid's) with everything they own, in one read
@@ -15,11 +17,12 @@ func (db *DB) Tenants(ctx context.Context, uid string) (*camsd.Seed, error) {
 		return nil, wrap("tenants", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // it only read
-	s, err := readTenants(ctx, tx, uid)
+	s, err := readTenants(ctx, tx, uid, db.Keys)
 	return s, wrap("tenants", err)
 }
 
-func readTenants(ctx context.Context, tx *sql.Tx, uid string) (*camsd.Seed, error) {
+// readTenants opens the secrets and PINs it reads with keys.
+func readTenants(ctx context.Context, tx *sql.Tx, uid string, keys *seal.Keyring) (*camsd.Seed, error) {
 	var b camsd.SeedBuilder
 	each := func(query string, scan func(r *sql.Rows) error) error {
 		rows, err := tx.QueryContext(ctx, query, uid)
@@ -64,17 +67,29 @@ func readTenants(ctx context.Context, tx *sql.Tx, uid string) (*camsd.Seed, erro
 				var k camsd.AccessKey
 				var userName sql.NullString
 				var status string
-				err := r.Scan(&k.ID, &k.Secret, &k.UID, &userName, &status)
+				if err := r.Scan(&k.ID, &k.Secret, &k.UID, &userName, &status); err != nil {
+					return err
+				}
 				k.UserName, k.Status = userName.String, camsd.KeyStatus(status)
+				var err error
+				if k.Secret, err = keys.Open(seal.AccessKeySecret, k.ID, k.Secret); err != nil {
+					return fmt.Errorf("%s of %s: %w", seal.AccessKeySecret, k.ID, err)
+				}
 				b.Key(k)
-				return err
+				return nil
 			}},
 		{`SELECT cust_space_id, uid, name, waba_id, pin FROM spaces WHERE ?1 = '' OR uid = ?1 ORDER BY uid, cust_space_id`,
 			func(r *sql.Rows) error {
 				var sp camsd.Space
-				err := r.Scan(&sp.CustSpaceID, &sp.UID, &sp.Name, &sp.WabaID, &sp.Pin)
+				if err := r.Scan(&sp.CustSpaceID, &sp.UID, &sp.Name, &sp.WabaID, &sp.Pin); err != nil {
+					return err
+				}
+				var err error
+				if sp.Pin, err = keys.Open(seal.SpacePIN, sp.CustSpaceID, sp.Pin); err != nil {
+					return fmt.Errorf("%s of %s: %w", seal.SpacePIN, sp.CustSpaceID, err)
+				}
 				b.Space(sp)
-				return err
+				return nil
 			}},
 		{`SELECT n.cust_space_id, n.number, n.id, n.status, n.verified_name, n.initiated_at, n.verified_at
 			FROM phone_numbers n JOIN spaces s ON s.cust_space_id = n.cust_space_id

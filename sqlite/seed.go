@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 )
 
 // ApplySeed makes the database hold what the seed declares, in one transaction: it creates
@@ -19,7 +20,7 @@ import (
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	err := db.w.do(ctx, &op{touchesTenants: true, fn: func(tx *wtx) error {
 		for i := range s.Accounts {
-			if err := applyAccount(tx, &s.Accounts[i]); err != nil {
+			if err := applyAccount(tx, db.Keys, &s.Accounts[i]); err != nil {
 				return err
 			}
 		}
@@ -28,7 +29,8 @@ func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	return wrap("apply seed", err)
 }
 
-func applyAccount(tx *wtx, a *camsd.SeedAccount) error {
+// applyAccount seals the secrets and PINs it writes with keys.
+func applyAccount(tx *wtx, keys *seal.Keyring, a *camsd.SeedAccount) error {
 	if _, err := tx.exec(`
 		INSERT INTO accounts (uid, name, subscribed, qps) VALUES (?, ?, ?, ?)
 		ON CONFLICT (uid) DO UPDATE SET
@@ -37,22 +39,26 @@ func applyAccount(tx *wtx, a *camsd.SeedAccount) error {
 		return err
 	}
 	for _, k := range a.AccessKeys {
-		if err := applyKey(tx, k, a.UID, ""); err != nil {
+		if err := applyKey(tx, keys, k, a.UID, ""); err != nil {
 			return err
 		}
 	}
 	for _, u := range a.Users {
-		if err := applyUser(tx, a.UID, u); err != nil {
+		if err := applyUser(tx, keys, a.UID, u); err != nil {
 			return err
 		}
 	}
 	for _, sp := range a.Spaces {
+		pin, err := keys.Seal(seal.SpacePIN, sp.CustSpaceID, sp.Pin)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.exec(`
 			INSERT INTO spaces (cust_space_id, uid, name, waba_id, pin) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (cust_space_id) DO UPDATE SET
 				waba_id = CASE WHEN excluded.waba_id <> '' THEN excluded.waba_id ELSE spaces.waba_id END,
 				pin     = CASE WHEN excluded.pin <> '' THEN excluded.pin ELSE spaces.pin END`,
-			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, sp.Pin); err != nil {
+			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, pin); err != nil {
 			return err
 		}
 		for _, n := range sp.PhoneNumbers {
@@ -93,7 +99,7 @@ func preValidatedID(n camsd.PreValidatedNumber) (string, error) {
 	return camsd.NewNumberID()
 }
 
-func applyUser(tx *wtx, uid string, u camsd.SeedUser) error {
+func applyUser(tx *wtx, keys *seal.Keyring, uid string, u camsd.SeedUser) error {
 	if _, err := tx.exec(`INSERT INTO users (uid, name) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 		uid, u.Name); err != nil {
 		return err
@@ -110,7 +116,7 @@ func applyUser(tx *wtx, uid string, u camsd.SeedUser) error {
 		}
 	}
 	for _, k := range u.AccessKeys {
-		if err := applyKey(tx, k, uid, u.Name); err != nil {
+		if err := applyKey(tx, keys, k, uid, u.Name); err != nil {
 			return err
 		}
 	}
@@ -119,12 +125,16 @@ func applyUser(tx *wtx, uid string, u camsd.SeedUser) error {
 
 // applyKey takes the owner from where the key sits in the seed rather than from k.UID and
 // k.UserName, so that the structure of the file is the one source of truth.
-func applyKey(tx *wtx, k camsd.AccessKey, uid, userName string) error {
-	_, err := tx.exec(`
+func applyKey(tx *wtx, keys *seal.Keyring, k camsd.AccessKey, uid, userName string) error {
+	secret, err := keys.Seal(seal.AccessKeySecret, k.ID, k.Secret)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(`
 		INSERT INTO access_keys (id, secret, uid, user_name, status) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			secret = excluded.secret, uid = excluded.uid,
 			user_name = excluded.user_name, status = excluded.status`,
-		k.ID, k.Secret, uid, sql.NullString{String: userName, Valid: userName != ""}, string(k.Status))
+		k.ID, secret, uid, sql.NullString{String: userName, Valid: userName != ""}, string(k.Status))
 	return err
 }

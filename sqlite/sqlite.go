@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -53,6 +54,9 @@ type DB struct {
 	Now func() time.Time
 	// MaxNonces is how many live nonces one AccessKey may hold. Default 1,000,000.
 	MaxNonces int
+	// Keys seal AccessKey secrets and PINs at rest (sealed.go); nil or empty: stored as
+	// they come.
+	Keys *seal.Keyring
 
 	path     string
 	maxBatch int // writes per group commit; a field so the benchmark can turn batching off
@@ -87,8 +91,9 @@ func NewDB(path string) *DB {
 	}
 }
 
-// Open creates the file and its directory if needed, brings the schema up to date and loads
-// the live nonces.
+// Open creates the file and its directory if needed, brings the schema up to date, seals the
+// secrets still in plaintext when Keys has a key (and refuses a database sealed with a key it
+// lacks: *seal.MissingKeyError) and loads the live nonces.
 func (db *DB) Open() (err error) {
 	if db.path == "" {
 		return errors.New("sqlite: database path required")
@@ -125,6 +130,10 @@ func (db *DB) Open() (err error) {
 		return fmt.Errorf("sqlite: open writer: %w", err)
 	}
 	if err := migrate(context.Background(), conn, db.now()); err != nil {
+		conn.Close()
+		return err
+	}
+	if err := sealAtStart(context.Background(), conn, db.Keys); err != nil {
 		conn.Close()
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 )
 
 // principalQuery reads a key, its account, its user and the user's policies in one statement,
@@ -73,6 +74,9 @@ func (db *DB) readPrincipal(ctx context.Context, accessKeyID string) (*camsd.Pri
 	if p == nil {
 		return nil, camsd.ErrNotFound
 	}
+	if p.Key.Secret, err = db.open(seal.AccessKeySecret, p.Key.ID, p.Key.Secret); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -82,6 +86,9 @@ func (db *DB) Space(ctx context.Context, custSpaceID string) (*camsd.Space, erro
 		s := camsd.Space{CustSpaceID: strings.Clone(custSpaceID)}
 		err := db.get(ctx, `SELECT uid, name, waba_id, pin FROM spaces WHERE cust_space_id = ?`,
 			[]any{custSpaceID}, &s.UID, &s.Name, &s.WabaID, &s.Pin)
+		if err == nil {
+			s.Pin, err = db.open(seal.SpacePIN, s.CustSpaceID, s.Pin)
+		}
 		return s.CustSpaceID, s, err
 	})
 	if err != nil {
