@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/camsd/camsd/listen/listentest"
 )
 
 // TestExample_GetVerifyCode runs README's first call, examples/getverifycode, against camsd
-// with the demo tenant's variables, in both signature versions, and finds each code in the
-// simulator's outbox.
+// with the demo tenant's variables, in both signature versions, over http and over https
+// (CAMSD_CA_FILE naming a CA the test made), and finds each code in the simulator's outbox.
 func TestExample_GetVerifyCode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example")
@@ -20,14 +23,32 @@ func TestExample_GetVerifyCode(t *testing.T) {
 	if err != nil {
 		t.Skipf("go is not on PATH (%v): cannot build the example", err)
 	}
-	cfg := testConfig(t)
-	cfg.ResendInterval = 0
-	m := start(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := t.TempDir() + "/getverifycode"
 	if out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, "../../examples/getverifycode").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, scheme := range []string{"http", "https"} {
+		t.Run(scheme, func(t *testing.T) { runExample(ctx, t, bin, scheme) })
+	}
+}
+
+func runExample(ctx context.Context, t *testing.T, bin, scheme string) {
+	cfg := testConfig(t)
+	cfg.ResendInterval = 0
+	var env []string
+	var m *Main
+	if scheme == "https" {
+		ca := listentest.NewCA(t)
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(caFile, ca.PEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "CAMSD_CA_FILE="+caFile)
+		m = startTLS(t, cfg, ca)
+	} else {
+		m = start(t, cfg)
 	}
 	for i, sig := range []string{"", "v2"} {
 		cmd := exec.CommandContext(ctx, bin)
@@ -39,6 +60,7 @@ func TestExample_GetVerifyCode(t *testing.T) {
 			"CAMSD_ENDPOINT="+m.URL,
 			"CAMS_SIGNATURE="+sig,
 		)
+		cmd.Env = append(cmd.Env, env...)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("signature %q: %v\n%s", sig, err, out)
@@ -53,8 +75,8 @@ func TestExample_GetVerifyCode(t *testing.T) {
 		if body.Code != "OK" || body.Data.PhoneNumber != migrating || body.Data.Id != migratingID {
 			t.Errorf("signature %q: %+v", sig, body)
 		}
-		if msgs := simMessages(t, m, migrating); len(msgs) != i+1 {
-			t.Errorf("after call %d the outbox holds %d messages", i+1, len(msgs))
+		if msgs, err := m.DB.Messages(ctx, migrating, 0); err != nil || len(msgs) != i+1 {
+			t.Errorf("after call %d the outbox holds %d messages (%v)", i+1, len(msgs), err)
 		}
 	}
 }

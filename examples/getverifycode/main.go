@@ -5,8 +5,10 @@
 //	export ALIBABA_CLOUD_ACCESS_KEY_ID=… ALIBABA_CLOUD_ACCESS_KEY_SECRET=… CustSpaceId=… PhoneNumber=…
 //	go run ./examples/getverifycode
 //
-// CAMSD_ENDPOINT (default 127.0.0.1:8080) is the host:port to call; CAMS_SIGNATURE=v2 switches
-// the client to the V2 HMAC-SHA1 signature.
+// CAMSD_ENDPOINT (default 127.0.0.1:8080) is the host:port to call, or its http:// or https://
+// URL (camsd started with --tls-cert); CAMSD_CA_FILE names a PEM file of the CA to trust for
+// https besides the system's; CAMS_SIGNATURE=v2 switches the client to the V2 HMAC-SHA1
+// signature.
 package main
 
 import (
@@ -27,12 +29,24 @@ func main() {
 }
 
 func run() error {
-	endpoint := strings.TrimPrefix(getenv("CAMSD_ENDPOINT", "127.0.0.1:8080"), "http://")
+	protocol, endpoint := "http", getenv("CAMSD_ENDPOINT", "127.0.0.1:8080") // camsd's default: plain HTTP on loopback
+	if host, ok := strings.CutPrefix(endpoint, "https://"); ok {
+		protocol, endpoint = "https", host
+	} else {
+		endpoint = strings.TrimPrefix(endpoint, "http://")
+	}
 	cfg := &openapi.Config{
 		AccessKeyId:     dara.String(os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID")),
 		AccessKeySecret: dara.String(os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")),
 		Endpoint:        dara.String(endpoint),
-		Protocol:        dara.String("http"), // camsd listens on plain HTTP on loopback
+		Protocol:        dara.String(protocol),
+	}
+	if f := os.Getenv("CAMSD_CA_FILE"); f != "" {
+		ca, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		cfg.Ca = dara.String(string(ca))
 	}
 	if s := os.Getenv("CAMS_SIGNATURE"); s != "" {
 		cfg.SignatureAlgorithm = dara.String(s)
