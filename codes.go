@@ -28,6 +28,18 @@ const (
 	CodeInvalidParameterPhoneNumber = "InvalidParameter.PhoneNumberError"
 	CodeInvalidParameterLanguage    = "InvalidParameter.LanguageNotSupport"
 
+	// STS: AssumeRole and the temporary credentials it issues (see package sts for why each).
+	CodeMissingSecurityToken            = "MissingSecurityToken"
+	CodeInvalidSecurityTokenExpired     = "InvalidSecurityToken.Expired"
+	CodeInvalidSecurityTokenMalformed   = "InvalidSecurityToken.Malformed"
+	CodeInvalidSecurityTokenMismatch    = "InvalidSecurityToken.MismatchWithAccessKey"
+	CodeInvalidParameterRoleArn         = "InvalidParameter.RoleArn"
+	CodeInvalidParameterRoleSessionName = "InvalidParameter.RoleSessionName"
+	CodeInvalidParameterDurationSeconds = "InvalidParameter.DurationSeconds"
+	CodeInvalidParameterPolicyGrammar   = "InvalidParameter.PolicyGrammar"
+	CodeEntityNotExistRole              = "EntityNotExist.Role"
+	CodeNoPermission                    = "NoPermission"
+
 	// Migration state.
 	CodePhoneNumberNotFound        = "PhoneNumber.NotFound"
 	CodePhoneNumberNotMigrating    = "PhoneNumber.NotMigrating"

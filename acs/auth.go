@@ -24,11 +24,20 @@ type KeyLookup interface {
 	Principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error)
 }
 
+// SessionLookup finds the principal of STS temporary credentials (package sts).
+type SessionLookup interface {
+	// Session returns the principal of the temporary AccessKeyId accessKeyID, whose call
+	// carried token, at now. Errors that answer the call are *camsd.Error
+	// (MissingSecurityToken, InvalidSecurityToken.*).
+	Session(ctx context.Context, accessKeyID, token string, now time.Time) (*camsd.Principal, error)
+}
+
 // Authenticator runs the gateway's protocol checks on a parsed Request.
 type Authenticator struct {
-	Versions map[string]bool          // the API versions served, e.g. {"2020-06-06": true}
-	Actions  func(action string) bool // whether an action exists
+	Versions map[string]bool                   // the API versions served, e.g. {"2020-06-06": true}
+	Actions  func(version, action string) bool // whether an action exists in a version
 	Keys     KeyLookup
+	Sessions SessionLookup // nil: no STS; "STS." ids are then not found
 	Nonces   camsd.NonceStore
 	MaxSkew  time.Duration    // zero means DefaultMaxSkew
 	Now      func() time.Time // nil means time.Now
@@ -48,7 +57,11 @@ type Authenticator struct {
 //  6. The AccessKey exists (InvalidAccessKeyId.NotFound) and is active
 //     (InvalidAccessKeyId.Inactive); any other lookup error is returned unchanged. An id that
 //     is not UTF-8, holds an ASCII control character or is longer than 128 bytes is not
-//     found without asking Keys.
+//     found without asking Keys. A long-term key's call that carries a security token is
+//     refused (InvalidSecurityToken.MismatchWithAccessKey: the token is no key's but an STS
+//     one's), never served as if it carried none. An id that starts with "STS." is temporary
+//     credentials: Sessions checks its token (MissingSecurityToken, InvalidSecurityToken.*)
+//     and derives its secret, without asking Keys.
 //  7. The signature matches: SignatureDoesNotMatch, whose message ends with the server's
 //     string to sign so that a client can tell a wrong secret from a signer bug (its first
 //     KiB only, and how much was cut: maxEchoedStringToSign).
@@ -61,7 +74,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, call *camsd.Call, req 
 	if req.Version == "" || !a.Versions[req.Version] {
 		return nil, newError(camsd.CodeInvalidVersion)
 	}
-	if req.Action == "" || a.Actions == nil || !a.Actions(req.Action) {
+	if req.Action == "" || a.Actions == nil || !a.Actions(req.Version, req.Action) {
 		return nil, newError(camsd.CodeInvalidActionNotFound)
 	}
 	if f := req.Params["Format"]; len(f) > 0 && !strings.EqualFold(f[0], FormatJSON) && !strings.EqualFold(f[0], FormatXML) {
@@ -78,7 +91,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, call *camsd.Call, req 
 	if d := a.now().Sub(ts); d > maxSkew || d < -maxSkew {
 		return nil, newError(camsd.CodeInvalidTimeStampExpired)
 	}
-	p, err := a.principal(ctx, req.AccessKeyID)
+	p, err := a.principal(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +131,15 @@ func parseTimestamp(s string) (time.Time, error) {
 	return t, nil
 }
 
-func (a *Authenticator) principal(ctx context.Context, accessKeyID string) (*camsd.Principal, error) {
+func (a *Authenticator) principal(ctx context.Context, req *Request) (*camsd.Principal, error) {
+	accessKeyID := req.AccessKeyID
 	if !validAccessKeyID(accessKeyID) {
 		// Not UTF-8, a control character or too long: no key has such an id, and some stores
 		// cannot even be asked (PostgreSQL refuses NUL and invalid UTF-8 in text).
 		return nil, newError(camsd.CodeInvalidAccessKeyIDNotFound)
+	}
+	if strings.HasPrefix(accessKeyID, camsd.STSKeyPrefix) {
+		return a.session(ctx, req)
 	}
 	p, err := a.Keys.Principal(ctx, accessKeyID)
 	switch {
@@ -135,8 +152,17 @@ func (a *Authenticator) principal(ctx context.Context, accessKeyID string) (*cam
 	case p.Key.Status != camsd.KeyActive:
 		// Fail closed: a key whose status is not Active (Inactive, or unset by a store) signs nothing.
 		return nil, newError(camsd.CodeInvalidAccessKeyIDInactive)
+	case req.SecurityToken != "":
+		return nil, newError(camsd.CodeInvalidSecurityTokenMismatch)
 	}
 	return p, nil
+}
+
+func (a *Authenticator) session(ctx context.Context, req *Request) (*camsd.Principal, error) {
+	if a.Sessions == nil {
+		return nil, newError(camsd.CodeInvalidAccessKeyIDNotFound)
+	}
+	return a.Sessions.Session(ctx, req.AccessKeyID, req.SecurityToken, a.now())
 }
 
 func (a *Authenticator) useNonce(ctx context.Context, call *camsd.Call, req *Request, expires time.Time) error {

@@ -43,6 +43,20 @@ var catalog = map[string]entry{
 	camsd.CodeInvalidParameterPhoneNumber: {http.StatusBadRequest, "The phone number is invalid."},
 	camsd.CodeInvalidParameterLanguage:    {http.StatusBadRequest, "The language is not supported."},
 
+	// STS. Alibaba Cloud documents the AssumeRole codes and messages (the STS troubleshooting
+	// page, help doc 42775); the InvalidSecurityToken codes are the gateway's, whose wording
+	// and status no public page gives: camsd's follow the gateway's other messages.
+	camsd.CodeMissingSecurityToken:            {http.StatusBadRequest, "SecurityToken is mandatory for this action."},
+	camsd.CodeInvalidSecurityTokenExpired:     {http.StatusBadRequest, "Specified SecurityToken is expired."},
+	camsd.CodeInvalidSecurityTokenMalformed:   {http.StatusBadRequest, "Specified SecurityToken is malformed."},
+	camsd.CodeInvalidSecurityTokenMismatch:    {http.StatusBadRequest, "Specified SecurityToken mismatch with the AccessKey."},
+	camsd.CodeInvalidParameterRoleArn:         {http.StatusBadRequest, "The parameter RoleArn is wrongly formed."},
+	camsd.CodeInvalidParameterRoleSessionName: {http.StatusBadRequest, "The parameter RoleSessionName is wrongly formed."},
+	camsd.CodeInvalidParameterDurationSeconds: {http.StatusBadRequest, "The Min/Max value of DurationSeconds is 15min/1hr."},
+	camsd.CodeInvalidParameterPolicyGrammar:   {http.StatusBadRequest, "The parameter Policy has not passed grammar check."},
+	camsd.CodeEntityNotExistRole:              {http.StatusNotFound, "The role not exists."},
+	camsd.CodeNoPermission:                    {http.StatusForbidden, "You are not authorized to do this action. You should be authorized by RAM."},
+
 	camsd.CodePhoneNumberNotFound:     {http.StatusBadRequest, "The phone number does not exist in the space."},
 	camsd.CodePhoneNumberNotMigrating: {http.StatusBadRequest, "The phone number is not being migrated."},
 	camsd.CodeVerifyCodeSendTooFreq:   {http.StatusBadRequest, "Verification codes are sent too frequently. Please try again later."},

@@ -35,7 +35,7 @@ type okBody struct {
 func newTestServer(t *testing.T) string {
 	a := &Authenticator{
 		Versions: map[string]bool{testVersion: true},
-		Actions:  func(s string) bool { return s == testAction || s == denyAction },
+		Actions:  func(_, s string) bool { return s == testAction || s == denyAction },
 		Keys:     keys{testKeyID: camsd.KeyActive},
 		Nonces:   &nonces{},
 	}

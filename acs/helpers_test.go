@@ -84,7 +84,7 @@ func newAuthenticator(now time.Time) (*Authenticator, *nonces) {
 	ns := &nonces{}
 	return &Authenticator{
 		Versions: map[string]bool{testVersion: true},
-		Actions:  func(a string) bool { return a == testAction },
+		Actions:  func(_, a string) bool { return a == testAction },
 		Keys:     keys{testKeyID: camsd.KeyActive, inactiveKey: camsd.KeyInactive, brokenKey: camsd.KeyActive},
 		Nonces:   ns,
 		MaxSkew:  15 * time.Minute,

@@ -52,11 +52,14 @@ type Request struct {
 	Format      string // FormatJSON or FormatXML (XML only when a request not signed V3 says Format=XML)
 	Scheme      Scheme
 	AccessKeyID string
-	Nonce       string
-	Timestamp   string // as signed (V3: the trimmed x-acs-date; V2: Timestamp)
-	Host        string // r.Host, the HostId of error bodies
-	SourceIP    string // from r.RemoteAddr; no proxy header is trusted
-	Secure      bool   // r.TLS != nil
+	// SecurityToken is the STS token the call carries (V3: the x-acs-security-token header,
+	// which must be signed; V2: the SecurityToken param), "" when none.
+	SecurityToken string
+	Nonce         string
+	Timestamp     string // as signed (V3: the trimmed x-acs-date; V2: Timestamp)
+	Host          string // r.Host, the HostId of error bodies
+	SourceIP      string // from r.RemoteAddr; no proxy header is trusted
+	Secure        bool   // r.TLS != nil
 
 	method     string
 	path       string      // escaped path
@@ -122,6 +125,7 @@ func (req *Request) parseV3(body []byte) {
 	req.Version = req.signedHeader("x-acs-version")
 	req.Timestamp = req.signedHeader("x-acs-date")
 	req.Nonce = req.signedHeader("x-acs-signature-nonce")
+	req.SecurityToken = req.signedHeader("x-acs-security-token")
 	req.auth, req.authOK = parseAuthorization(req.header.Get("Authorization"))
 	if req.authOK {
 		req.AccessKeyID = req.auth.credential
@@ -137,6 +141,7 @@ func (req *Request) parseV2() {
 	req.Timestamp = p.Get("Timestamp")
 	req.Nonce = p.Get("SignatureNonce")
 	req.AccessKeyID = p.Get("AccessKeyId")
+	req.SecurityToken = p.Get("SecurityToken")
 }
 
 // parseNone fills what the first checks need to answer an unsigned request the way its

@@ -14,7 +14,7 @@ const signatureMethodV2 = "HMAC-SHA1"
 // protocolParamsV2 are read as single values; a request that sends one twice is refused
 // rather than have the server and the signer read different copies.
 var protocolParamsV2 = []string{
-	"AccessKeyId", "Action", "Format", "Signature", "SignatureMethod", "SignatureNonce",
+	"AccessKeyId", "Action", "Format", "SecurityToken", "Signature", "SignatureMethod", "SignatureNonce",
 	"SignatureVersion", "Timestamp", "Version",
 }
 

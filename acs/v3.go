@@ -101,6 +101,11 @@ func (req *Request) checkV3() error {
 			return incomplete()
 		}
 	}
+	// A security token that the signature does not cover could be swapped for another: the
+	// clients sign it, as every x-acs-* header.
+	if len(req.header.Values("x-acs-security-token")) > 0 && !slices.Contains(req.auth.signedHeaders, "x-acs-security-token") {
+		return incomplete()
+	}
 	// Params read from the body depend on its content type: it must be signed too.
 	if req.formParams && !slices.Contains(req.auth.signedHeaders, "content-type") {
 		return incomplete()

@@ -76,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET "+Prefix+"numbers", s.listNumbers)
 	route("POST "+Prefix+"numbers", s.addNumber)
 	route("GET "+Prefix+"audit", s.listAudit)
+	route("POST "+Prefix+"master-key/rotate", s.rotateMasterKey)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
 			writeJSON(w, http.StatusUnauthorized, apiError{"Unauthorized", "A valid admin token is required."})

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/camsd/camsd/migration"
+	"github.com/camsd/camsd/sts"
 )
 
 // action runs one API action and returns the Data of its reply (nil: no Data).
@@ -62,8 +63,21 @@ type succeeded struct{}
 // at the top level, beside Code.
 type phoneNumbers []migration.PhoneNumberItem
 
-// KnownAction reports whether camsd serves the action.
-func KnownAction(name string) bool {
-	_, ok := actions[name]
-	return ok
+// KnownAction reports whether camsd serves the action in the API version: the action table
+// in CAMS's Version, AssumeRole in STS's (sts.Version), which clients reach on the same
+// endpoint when they point their STS endpoint at camsd.
+func KnownAction(version, name string) bool {
+	switch version {
+	case Version:
+		_, ok := actions[name]
+		return ok
+	case sts.Version:
+		return name == actionAssumeRole
+	}
+	return false
 }
+
+// Versions returns the API versions camsd serves: CAMS's and STS's.
+func Versions() map[string]bool { return map[string]bool{Version: true, sts.Version: true} }
+
+const actionAssumeRole = "AssumeRole"

@@ -11,6 +11,8 @@ import (
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/acs"
 	"github.com/camsd/camsd/migration"
+	"github.com/camsd/camsd/ram"
+	"github.com/camsd/camsd/sts"
 )
 
 // reply is the success envelope of every action. AccessDeniedDetail is a string in CAMS
@@ -48,12 +50,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	requestID := acs.NewRequestID()
 	rec := &logRecord{RequestID: requestID, Retry: acs.ParseRetry(r.Header)}
+	version := ""
 	defer func() {
 		d := time.Since(start)
 		s.logRequest(r, rec, d)
 		if s.Observer != nil {
 			action := rec.Action
-			if !KnownAction(action) {
+			if !KnownAction(version, action) {
 				action = ""
 			}
 			s.Observer.ObserveRequest(action, rec.Code, rec.Retry.Attempt, d)
@@ -95,7 +98,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if req.Format != "" {
 		format = req.Format
 	}
-	rec.Action = req.Action
+	rec.Action, version = req.Action, req.Version
 
 	p, err := s.Auth.Authenticate(ctx, durable, req)
 	if err != nil {
@@ -103,6 +106,21 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Account, rec.AccessKeyID = p.Account.UID, p.Key.ID
+	if req.Version == sts.Version {
+		// STS is a product of its own: no CAMS subscription, and its RAM check is its own
+		// (sts:AssumeRole on the role, then the role's trust policy).
+		out, err := s.assumeRole(ctx, p, req)
+		if err == nil {
+			err = durable.Wait()
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		rec.Code = camsd.CodeOK
+		acs.WriteResult(w, format, req.Action, requestID, stsReply{RequestId: requestID, Credentials: out})
+		return
+	}
 	if err := s.admit(ctx, p, req.Action); err != nil {
 		fail(err)
 		return
@@ -142,6 +160,29 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	out := reply{RequestId: requestID, Code: camsd.CodeOK, Message: "SUCCESS", AccessDeniedDetail: "None"}
 	out.shape(data)
 	acs.WriteResult(w, format, req.Action, requestID, out)
+}
+
+// stsReply is AssumeRole's reply: RequestId beside Credentials and AssumedRoleUser, without
+// CAMS's Code and Message.
+type stsReply struct {
+	RequestId string //nolint:revive // wire name
+	*sts.Credentials
+}
+
+// assumeRole runs STS's AssumeRole after flow control and the parameters' bytes check.
+func (s *Server) assumeRole(ctx context.Context, p *camsd.Principal, req *acs.Request) (*sts.Credentials, error) {
+	if s.STS == nil {
+		return nil, &camsd.Error{Code: camsd.CodeInvalidActionNotFound}
+	}
+	if err := s.admit(ctx, p, req.Action); err != nil {
+		return nil, err
+	}
+	if err := acs.CheckParams(req.Params); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c := ram.Context{SourceIP: req.SourceIP, CurrentTime: now, SecureTransport: req.Secure, AccessID: p.Key.ID}
+	return s.STS.AssumeRole(ctx, p, req.Params, c, now)
 }
 
 // admit applies flow control: per account (shared by its keys and RAM users), per action.

@@ -9,9 +9,10 @@ import (
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/acs"
 	"github.com/camsd/camsd/migration"
+	"github.com/camsd/camsd/sts"
 )
 
-// Version is the one API version camsd serves.
+// Version is CAMS's API version; STS's is sts.Version (see KnownAction).
 const Version = "2020-06-06"
 
 // Server serves the CAMS API. Fields are collaborators, set before Handler is called.
@@ -20,6 +21,7 @@ type Server struct {
 	Limiter   camsd.Limiter
 	Store     camsd.Store
 	Migration *migration.Service
+	STS       *sts.Service // serves AssumeRole; nil: STS is not served
 	Sim       http.Handler // the simulator's routes under /_sim/; nil when another provider runs
 	Observer  Observer     // told of every answered request; nil: nobody
 

@@ -49,6 +49,12 @@ type ServeConfig struct {
 	GraphVersion string
 	GraphTimeout time.Duration
 	GraphToken   string // from CAMSD_GRAPH_TOKEN only, never a flag, never logged
+
+	// Master keys that seal secrets at rest (masterkey.go): CAMSD_MASTER_KEY or the file;
+	// CAMSD_MASTER_KEY_PREVIOUS, keys that only open. The keys are never flags, never logged.
+	MasterKeyFile     string
+	MasterKey         string
+	MasterKeyPrevious string
 }
 
 // DefaultServeConfig is what `camsd serve` runs with when nothing is set.
@@ -104,6 +110,7 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.GraphURL, "graph-url", c.GraphURL, "Graph API base URL (--provider whatsapp)")
 	fs.StringVar(&c.GraphVersion, "graph-version", c.GraphVersion, "Graph API version (--provider whatsapp)")
 	fs.DurationVar(&c.GraphTimeout, "graph-timeout", c.GraphTimeout, "deadline of one Graph API call, retries included (--provider whatsapp)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file of the master key that seals secrets at rest (32 random bytes in base64; further lines: keys that only open, during a rotation); or the key itself in CAMSD_MASTER_KEY")
 	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "address of the admin API (served only when CAMSD_ADMIN_TOKEN is set)")
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) of the API: serve HTTPS, TLS 1.2 or later; read again when the file changes or on SIGHUP")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of --tls-cert")
@@ -139,6 +146,10 @@ func LoadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 	}
 	c.AdminToken = getenv("CAMSD_ADMIN_TOKEN")
 	c.GraphToken = getenv("CAMSD_GRAPH_TOKEN")
+	c.MasterKey, c.MasterKeyPrevious = getenv("CAMSD_MASTER_KEY"), getenv("CAMSD_MASTER_KEY_PREVIOUS")
+	if _, err := c.keyring(); err != nil {
+		return c, err
+	}
 	if err := checkAdminToken(c.AdminToken); err != nil {
 		return c, err
 	}

@@ -136,11 +136,16 @@ func (m *Main) Open(ctx context.Context) error {
 		VerificationValidity: m.Config.Validity,
 		MaxCheckAttempts:     m.Config.MaxAttempts,
 	}
+	stsService, err := m.stsService(ctx)
+	if err != nil {
+		return err
+	}
 	srv := &httpapi.Server{
 		Auth: &acs.Authenticator{
-			Versions: map[string]bool{httpapi.Version: true},
+			Versions: httpapi.Versions(),
 			Actions:  httpapi.KnownAction,
 			Keys:     m.DB,
+			Sessions: stsService,
 			Nonces:   nonces,
 			MaxSkew:  m.Config.MaxSkew,
 			Now:      now,
@@ -148,6 +153,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Limiter:   limiter,
 		Store:     m.DB,
 		Migration: flow,
+		STS:       stsService,
 		Sim:       m.simHandler(hub),
 		Observer:  m.Metrics,
 
@@ -181,10 +187,14 @@ func (m *Main) Open(ctx context.Context) error {
 
 // openBackend opens the store: PostgreSQL with --database, else SQLite in --data-dir.
 func (m *Main) openBackend(ctx context.Context, now func() time.Time) error {
+	keys, err := m.openKeyring()
+	if err != nil {
+		return err
+	}
 	if m.Config.Database != "" {
-		db, err := postgres.Open(ctx, m.Config.Database, postgres.Options{Now: now, MaxNonces: m.Config.MaxNonces})
+		db, err := postgres.Open(ctx, m.Config.Database, postgres.Options{Now: now, MaxNonces: m.Config.MaxNonces, Keys: keys})
 		if err != nil {
-			return fmt.Errorf("open database: %w", err)
+			return fmt.Errorf("open database: %w", masterKeyRefusal(err))
 		}
 		m.DB, m.pg = db, db
 		return nil
@@ -195,8 +205,9 @@ func (m *Main) openBackend(ctx context.Context, now func() time.Time) error {
 	db := sqlite.NewDB(filepath.Join(m.Config.DataDir, "camsd.db"))
 	db.Now = now
 	db.MaxNonces = m.Config.MaxNonces
+	db.Keys = keys
 	if err := db.Open(); err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return fmt.Errorf("open database: %w", masterKeyRefusal(err))
 	}
 	m.DB = db
 	return nil
