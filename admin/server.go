@@ -70,6 +70,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET "+Prefix+"users", s.listUsers)
 	route("POST "+Prefix+"users", s.createUser)
 	route("POST "+Prefix+"policies", s.attachPolicy)
+	route("GET "+Prefix+"roles", s.listRoles)
+	route("PUT "+Prefix+"roles", s.putRole)
 	route("GET "+Prefix+"spaces", s.listSpaces)
 	route("POST "+Prefix+"spaces", s.createSpace)
 	route("POST "+Prefix+"spaces/{id}/whatsapp", s.setWhatsApp)
