@@ -122,6 +122,16 @@ func TestAuthenticator_Authenticate(t *testing.T) {
 			r.Header.Set("x-acs-version", "1999-01-01")
 		}}},
 
+		// A security token: a long-term key's call with one is refused, never served as if it
+		// had none; the V3 header must be signed; STS ids need Sessions.
+		{name: "V3 token on a long-term key", req: v3Case{edit: setH("x-acs-security-token", "CAMSD1.x.y")}, want: "InvalidSecurityToken.MismatchWithAccessKey", status: 400},
+		{name: "V2 token on a long-term key", req: v2Case{edit: set("SecurityToken", "CAMSD1.x.y")}, want: "InvalidSecurityToken.MismatchWithAccessKey", status: 400},
+		{name: "V3 token header not signed", req: v3Case{after: func(r *http.Request) { r.Header.Set("x-acs-security-token", "CAMSD1.x.y") }}, want: "IncompleteSignature", status: 400},
+		{name: "V2 token sent twice", req: v2Case{after: func(r *http.Request) {
+			r.URL.RawQuery += "&SecurityToken=a&SecurityToken=b"
+		}}, want: "IncompleteSignature", status: 400},
+		{name: "V3 STS id without STS", req: v3Case{keyID: "STS.abc", edit: setH("x-acs-security-token", "CAMSD1.x.y")}, want: "InvalidAccessKeyId.NotFound", status: 404},
+
 		// 1 Version
 		{name: "V3 version missing", req: v3Case{edit: setH("x-acs-version", "")}, want: "InvalidVersion", status: 400},
 		{name: "V3 version unknown", req: v3Case{edit: setH("x-acs-version", "2019-01-01")}, want: "InvalidVersion", status: 400},
