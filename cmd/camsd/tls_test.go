@@ -132,6 +132,18 @@ func TestServe_TLS(t *testing.T) {
 			t.Fatalf("HTTP %d over TLS %v, want 200 with the admin listener's own certificate", res.StatusCode, res.TLS != nil)
 		}
 	})
+	t.Run("HTTP/2 is offered", func(t *testing.T) {
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: ca.Pool}, ForceAttemptHTTP2: true}}
+		res, err := c.Get(m.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.ProtoMajor != 2 {
+			t.Errorf("%s over %s, want 200 over HTTP/2", res.Status, res.Proto)
+		}
+	})
 	t.Run("TLS 1.1 is refused", func(t *testing.T) {
 		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 			RootCAs: ca.Pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}}
