@@ -128,7 +128,7 @@ type TenantAdmin interface {
 	DeleteKey(ctx context.Context, accessKeyID string) error
 
 	// Reseal seals, under the store's sealing master key, up to max of the values it keeps
-	// sealed (AccessKey secrets, spaces' PINs) that are not sealed with that key yet (plaintext,
+	// sealed (AccessKey secrets, spaces' PINs, the STS signing key) that are not sealed with that key yet (plaintext,
 	// or sealed with a previous key), in batches of its own, each committed before the next:
 	// a master-key rotation, made while every replica serves. Returns ErrNoMasterKey when the
 	// store has no master key.

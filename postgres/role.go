@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -70,17 +72,26 @@ func (db *DB) readRole(ctx context.Context, uid, name string) (accountRole, erro
 }
 
 // STSSigningKey returns the key that signs STS security tokens: the one stored, or candidate,
-// stored now, when there is none. Replicas that start together all get the one that won.
+// stored now, when there is none. Replicas that start together all get the one that won. It is
+// stored sealed with the keyring, as the hex of its bytes (seal.SealBytes), and opened here.
 func (db *DB) STSSigningKey(ctx context.Context, candidate []byte) ([]byte, error) {
-	var key []byte
-	err := db.pool.QueryRow(ctx, `
+	v, err := db.keys.SealBytes(seal.STSSigningKey, seal.SigningKeyRow, candidate)
+	if err != nil {
+		return nil, wrap("sts signing key", err)
+	}
+	var stored string
+	err = db.pool.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO sts_signing_key (id, key) VALUES (1, $1) ON CONFLICT DO NOTHING RETURNING key
 		)
 		SELECT key FROM ins UNION ALL SELECT key FROM sts_signing_key WHERE id = 1
-		LIMIT 1`, candidate).Scan(&key)
+		LIMIT 1`, v).Scan(&stored)
 	if err != nil {
 		return nil, wrap("sts signing key", err)
+	}
+	key, err := db.keys.OpenBytes(seal.STSSigningKey, seal.SigningKeyRow, stored)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", seal.STSSigningKey, err)
 	}
 	return key, nil
 }

@@ -13,7 +13,7 @@ import (
 // Secrets at rest (issue 15): AccessKey secrets and spaces' PINs are sealed with
 // Options.Keys on their way in (ApplySeed) and opened on their way out (Principal, Space,
 // Tenants), so the tenant cache holds them opened, in memory only, and nothing outside this
-// package sees a sealed value. Open seals the plaintext rows of a database that had none
+// package sees a sealed value; the STS signing key likewise, in STSSigningKey. Open seals the plaintext rows of a database that had none
 // (sealAtStart); Reseal seals again, in batches, what a previous key sealed. Both take
 // seedLock first, as ApplySeed does: replicas that start at once seal one after the other (the
 // later ones find nothing left), and no transaction that writes secrets waits for another's

@@ -1,7 +1,9 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"testing"
 
 	"github.com/camsd/camsd/postgres"
@@ -76,4 +78,42 @@ func rawTables(t *testing.T, a interface {
 		}
 	}
 	return raw
+}
+
+// TestDB_STSSigningKeyUpgrade: a signing key that a camsd before 0009 stored as bytea is the
+// same key after the upgrade, sealed at the first start with a master key.
+func TestDB_STSSigningKeyUpgrade(t *testing.T) {
+	schema := freshSchema(t)
+	a := admin(t)
+	ctx := t.Context()
+	key := bytes.Repeat([]byte{0xc3, 0x5a, 0x17, 0xe8}, 8)
+
+	// The database as 0008 left it: 0009 undone, the key in binary.
+	db := open(t, schema, postgres.Options{})
+	db.Close()
+	table := pgx.Identifier{schema, "sts_signing_key"}.Sanitize()
+	for _, q := range []string{
+		`ALTER TABLE ` + table + ` ALTER COLUMN key TYPE bytea USING decode(key, 'hex')`,
+		`INSERT INTO ` + table + ` (id, key) VALUES (1, '\x` + hex.EncodeToString(key) + `')`,
+		`DELETE FROM ` + pgx.Identifier{schema, "schema_migrations"}.Sanitize() + ` WHERE name = '0009_sts_signing_key_text'`,
+	} {
+		if _, err := a.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+
+	k1 := storetest.TestKey(t, 1)
+	db = open(t, schema, postgres.Options{Keys: seal.NewKeyring(k1)})
+	got, err := db.STSSigningKey(ctx, bytes.Repeat([]byte{9}, 32))
+	if err != nil || !bytes.Equal(got, key) {
+		t.Errorf("STSSigningKey after the upgrade = %x, %v; want %x", got, err, key)
+	}
+	db.Close()
+	raw := rawTables(t, a, schema)
+	if bytes.Contains(raw, []byte(hex.EncodeToString(key))) {
+		t.Error("the signing key is in the tables in clear")
+	}
+	if !bytes.Contains(raw, []byte(seal.Prefix(k1.ID()))) {
+		t.Error("no value sealed with the key in the tables")
+	}
 }

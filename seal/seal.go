@@ -1,5 +1,6 @@
-// Package seal keeps secrets sealed at rest: AccessKey secrets and spaces' PINs are stored
-// encrypted under a master key, and opened only in the stores' memory.
+// Package seal keeps secrets sealed at rest: AccessKey secrets, spaces' PINs and the key that
+// signs STS tokens are stored encrypted under a master key, and opened only in the stores'
+// memory.
 //
 // A sealed value is text, so that it fits the columns that held the plaintext and both can sit
 // side by side while a store seals its old rows:
@@ -12,8 +13,8 @@
 // crypto/cipher: constant-time, hardware-accelerated, maintained with Go), with a random
 // 12-byte nonce per value; a key seals far fewer than the 2^32 values that random nonces
 // allow. The associated data is the field and the record's id (the AccessKey id for a secret,
-// the space id for a PIN), so a sealed value copied to another row, or to another column,
-// does not open.
+// the space id for a PIN, SigningKeyRow for the STS signing key), so a sealed value copied to
+// another row, or to another column, does not open.
 package seal
 
 import (
@@ -34,7 +35,13 @@ type Field string
 const (
 	AccessKeySecret Field = "access_keys.secret"
 	SpacePIN        Field = "spaces.pin"
+	// STSSigningKey is the key that signs STS security tokens, sealed as text: the lowercase
+	// hex of its bytes.
+	STSSigningKey Field = "sts_signing_key.key"
 )
+
+// SigningKeyRow is the id of sts_signing_key's one row, the record id of STSSigningKey.
+const SigningKeyRow = "1"
 
 // Column is where a store keeps the values of a field: table.column, with the record's id
 // (the associated data) in table.id.
@@ -48,6 +55,7 @@ func Columns() []Column {
 	return []Column{
 		{AccessKeySecret, "access_keys", "secret", "id"},
 		{SpacePIN, "spaces", "pin", "cust_space_id"},
+		{STSSigningKey, "sts_signing_key", "key", "id"},
 	}
 }
 
@@ -209,6 +217,26 @@ func (r *Keyring) Open(f Field, id, stored string) (string, error) {
 		return "", ErrNotOpened
 	}
 	return string(plain), nil
+}
+
+// SealBytes is Seal of a binary value, whose plaintext is the lowercase hex of its bytes: the
+// form in which a store keeps it while it is not sealed, and which a sealed value opens to.
+func (r *Keyring) SealBytes(f Field, id string, b []byte) (string, error) {
+	return r.Seal(f, id, hex.EncodeToString(b))
+}
+
+// OpenBytes returns the bytes of a value SealBytes stored, sealed or not. Errors are Open's,
+// and one for a plaintext that is not hex.
+func (r *Keyring) OpenBytes(f Field, id, stored string) ([]byte, error) {
+	plain, err := r.Open(f, id, stored)
+	if err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(plain)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %s of %s is not hex", f, id)
+	}
+	return b, nil
 }
 
 // Check reports whether the keyring can open a stored value: nil for plaintext and for a value

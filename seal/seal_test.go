@@ -114,6 +114,28 @@ func TestKeyring_emptyStaysEmpty(t *testing.T) {
 	}
 }
 
+func TestKeyring_SealBytes(t *testing.T) {
+	raw := []byte{0x00, 0xa5, 0xff, 0x10}
+	for _, r := range []*seal.Keyring{nil, seal.NewKeyring(key(t, 1))} {
+		stored, err := r.SealBytes(seal.STSSigningKey, seal.SigningKeyRow, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r == nil && stored != "00a5ff10" {
+			t.Errorf("SealBytes without keys = %q; want the hex of the bytes", stored)
+		}
+		if r != nil && (!seal.IsSealed(stored) || strings.Contains(stored, "00a5ff10")) {
+			t.Errorf("SealBytes = %q; want it sealed", stored)
+		}
+		if got, err := r.OpenBytes(seal.STSSigningKey, seal.SigningKeyRow, stored); err != nil || !bytes.Equal(got, raw) {
+			t.Errorf("OpenBytes(%q) = %x, %v; want %x", stored, got, err, raw)
+		}
+	}
+	if _, err := (*seal.Keyring)(nil).OpenBytes(seal.STSSigningKey, seal.SigningKeyRow, "not hex"); err == nil {
+		t.Error("OpenBytes of a plaintext that is not hex succeeded")
+	}
+}
+
 func TestParseKey(t *testing.T) {
 	good := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	if _, err := seal.ParseKey(" " + good + "\n"); err != nil {

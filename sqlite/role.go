@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/seal"
 )
 
 // roleQuery reads a role, its account and its policies in one statement, so that one snapshot
@@ -71,18 +72,27 @@ func (db *DB) readRole(ctx context.Context, uid, name string) (accountRole, erro
 }
 
 // STSSigningKey returns the key that signs STS security tokens: the one stored, or candidate,
-// stored now, when there is none.
+// stored now, when there is none. It is stored sealed with Keys, as the hex of its bytes
+// (seal.SealBytes), and opened here.
 func (db *DB) STSSigningKey(ctx context.Context, candidate []byte) ([]byte, error) {
-	err := db.w.do(ctx, &op{single: true, fn: func(tx *wtx) error {
-		_, err := tx.exec(`INSERT INTO sts_signing_key (id, key) VALUES (1, ?) ON CONFLICT DO NOTHING`, candidate)
+	v, err := db.Keys.SealBytes(seal.STSSigningKey, seal.SigningKeyRow, candidate)
+	if err != nil {
+		return nil, wrap("sts signing key", err)
+	}
+	err = db.w.do(ctx, &op{single: true, fn: func(tx *wtx) error {
+		_, err := tx.exec(`INSERT INTO sts_signing_key (id, key) VALUES (1, ?) ON CONFLICT DO NOTHING`, v)
 		return err
 	}})
 	if err != nil {
 		return nil, wrap("sts signing key", err)
 	}
-	var key []byte
-	if err := db.get(ctx, `SELECT key FROM sts_signing_key WHERE id = 1`, nil, &key); err != nil {
+	var stored string
+	if err := db.get(ctx, `SELECT key FROM sts_signing_key WHERE id = 1`, nil, &stored); err != nil {
 		return nil, wrap("sts signing key", err)
+	}
+	key, err := db.Keys.OpenBytes(seal.STSSigningKey, seal.SigningKeyRow, stored)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", seal.STSSigningKey, err)
 	}
 	return key, nil
 }

@@ -12,7 +12,7 @@ import (
 // Secrets at rest (issue 15): AccessKey secrets and spaces' PINs are sealed with DB.Keys on
 // their way in (ApplySeed) and opened on their way out (Principal, Space, Tenants), so the
 // tenant cache holds them opened, in memory only, and nothing outside this package sees a
-// sealed value. Open seals the plaintext rows of a database that had none (sealAtStart);
+// sealed value; the STS signing key likewise, in STSSigningKey. Open seals the plaintext rows of a database that had none (sealAtStart);
 // Reseal seals again, in batches, what a previous key sealed.
 
 // resealBatch is how many values one transaction of Reseal seals.

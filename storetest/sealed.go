@@ -2,8 +2,12 @@ package storetest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +49,24 @@ func TestKey(t testing.TB, b byte) *seal.Key {
 // fixtureSecrets are the secrets and PINs of Fixture that must never be at rest in clear.
 var fixtureSecrets = []string{"acme-secret", "dev-secret", "beta-secret", "ops-secret", "135790"}
 
+// sealedSigningKey is the STS signing key the contract stores: 32 bytes that look random, so
+// that none of their forms turns up at rest by chance.
+var sealedSigningKey = func() []byte {
+	k := sha256.Sum256([]byte("storetest: the STS signing key"))
+	return k[:]
+}()
+
+// signingKeyForms are the forms in which a store could keep the signing key's bytes: the bytes
+// themselves, hex and base64.
+func signingKeyForms() [][]byte {
+	k := sealedSigningKey
+	forms := [][]byte{k, []byte(hex.EncodeToString(k)), []byte(strings.ToUpper(hex.EncodeToString(k)))}
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		forms = append(forms, []byte(e.EncodeToString(k)))
+	}
+	return forms
+}
+
 // RunSealed runs the contract of secrets sealed at rest against databases made by fresh (new
 // and empty, on the store's own storage).
 func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
@@ -62,6 +84,9 @@ func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
 		s := open(t, db, keys)
 		if err := s.ApplySeed(t.Context(), Fixture()); err != nil {
 			t.Fatal(err)
+		}
+		if k, err := s.STSSigningKey(t.Context(), sealedSigningKey); err != nil || !bytes.Equal(k, sealedSigningKey) {
+			t.Fatalf("STSSigningKey of a new database = %x, %v; want the candidate %x", k, err, sealedSigningKey)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
@@ -86,6 +111,10 @@ func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
 		if err != nil || sp.Pin != "135790" {
 			t.Errorf("Space(%s) = %+v, %v; want PIN 135790", AcmeSpace, sp, err)
 		}
+		// The same key, whatever sealed it: tokens it signed before still verify.
+		if k, err := s.STSSigningKey(ctx, bytes.Repeat([]byte{9}, 32)); err != nil || !bytes.Equal(k, sealedSigningKey) {
+			t.Errorf("STSSigningKey = %x, %v; want the one stored first, %x", k, err, sealedSigningKey)
+		}
 	}
 	noSecretAtRest := func(t *testing.T, db SealedDB) {
 		t.Helper()
@@ -96,6 +125,11 @@ func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
 		for _, s := range fixtureSecrets {
 			if bytes.Contains(raw, []byte(s)) {
 				t.Errorf("%q is at rest in clear", s)
+			}
+		}
+		for _, f := range signingKeyForms() {
+			if bytes.Contains(raw, f) {
+				t.Errorf("the STS signing key is at rest in clear, as %q", f)
 			}
 		}
 	}
@@ -114,8 +148,12 @@ func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
 	t.Run("without a key, values are stored as they come", func(t *testing.T) {
 		db := fresh(t)
 		seeded(t, db, nil)
-		if !bytes.Contains(db.Raw(t), []byte("acme-secret")) {
+		raw := db.Raw(t)
+		if !bytes.Contains(raw, []byte("acme-secret")) {
 			t.Error("the plaintext secret is not at rest: Raw reads the wrong thing")
+		}
+		if !slices.ContainsFunc(signingKeyForms(), func(f []byte) bool { return bytes.Contains(raw, f) }) {
+			t.Error("the STS signing key is not at rest in any form the contract looks for")
 		}
 		s := open(t, db, nil)
 		defer s.Close()
@@ -143,6 +181,22 @@ func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
 			}
 		}
 	})
+	t.Run("a start without the key on a sealed STS signing key fails naming the key", func(t *testing.T) {
+		db := fresh(t)
+		s := open(t, db, seal.NewKeyring(k1))
+		if _, err := s.STSSigningKey(t.Context(), sealedSigningKey); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s, err := db.Open(nil)
+		var mk *seal.MissingKeyError
+		if !errors.As(err, &mk) || mk.KeyID != k1.ID() {
+			if s != nil {
+				s.Close()
+			}
+			t.Errorf("open without keys = %v; want a *seal.MissingKeyError naming %s", err, k1.ID())
+		}
+	})
 	t.Run("a sealed value copied to another row does not open", func(t *testing.T) {
 		db := fresh(t)
 		seeded(t, db, seal.NewKeyring(k1))
@@ -160,12 +214,26 @@ func RunSealed(t *testing.T, fresh func(t *testing.T) SealedDB) {
 			t.Errorf("Principal(%s) = %+v, %v", AcmeKey, p, err)
 		}
 	})
+	t.Run("a sealed value copied to or from the STS signing key does not open", func(t *testing.T) {
+		db := fresh(t)
+		seeded(t, db, seal.NewKeyring(k1))
+		db.Exec(t, `UPDATE access_keys SET secret = (SELECT key FROM sts_signing_key WHERE id = 1) WHERE id = '`+DevKey+`'`)
+		db.Exec(t, `UPDATE sts_signing_key SET key = (SELECT secret FROM access_keys WHERE id = '`+AcmeKey+`') WHERE id = 1`)
+		s := open(t, db, seal.NewKeyring(k1))
+		defer s.Close()
+		if p, err := s.Principal(t.Context(), DevKey); !errors.Is(err, seal.ErrNotOpened) {
+			t.Errorf("Principal(%s) with the sealed signing key as secret = %+v, %v; want seal.ErrNotOpened", DevKey, p, err)
+		}
+		if k, err := s.STSSigningKey(t.Context(), sealedSigningKey); !errors.Is(err, seal.ErrNotOpened) {
+			t.Errorf("STSSigningKey with %s's sealed secret = %x, %v; want seal.ErrNotOpened", AcmeKey, k, err)
+		}
+	})
 	t.Run("Reseal moves every value to the first key, in as many calls as it takes", func(t *testing.T) {
 		db := fresh(t)
 		seeded(t, db, seal.NewKeyring(k1))
 		s := open(t, db, seal.NewKeyring(k2, k1))
 		reads(t, s)      // values sealed with the previous key open
-		const values = 5 // four secrets and one PIN
+		const values = 6 // four secrets, one PIN and the STS signing key
 		res, err := s.Reseal(t.Context(), 2)
 		if want := (camsd.Resealed{KeyID: k2.ID(), Resealed: 2, Remaining: values - 2}); err != nil || res != want {
 			t.Fatalf("Reseal(2) = %+v, %v; want %+v", res, err, want)

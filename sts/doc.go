@@ -18,6 +18,7 @@
 // The key is the database's (camsd.Store.STSSigningKey): 32 random bytes that the first
 // start makes and every replica reads once, at its start. A key in a flag would have to be
 // handed to every replica and kept equal; the database is what the replicas already share.
-// Whoever can read the database can mint tokens, as they could already read AccessKey
-// secrets where those are not sealed.
+// The database keeps it sealed with the master key, as it keeps AccessKey secrets (package
+// seal); without a master key, whoever can read the database can mint tokens, as they could
+// read those secrets.
 package sts

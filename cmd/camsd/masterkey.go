@@ -71,7 +71,7 @@ func (m *Main) openKeyring() (*seal.Keyring, error) {
 		return nil, err
 	}
 	if keys == nil {
-		m.logger.Warn("secrets are not sealed: AccessKey secrets and PINs are stored in plaintext; set a master key in CAMSD_MASTER_KEY or --master-key-file to seal them")
+		m.logger.Warn("secrets are not sealed: AccessKey secrets, PINs and the STS signing key are stored in plaintext; set a master key in CAMSD_MASTER_KEY or --master-key-file to seal them")
 		return nil, nil
 	}
 	m.logger.Info("secrets sealed at rest", "master_key", keys.SealingKeyID(), "also_opens", keys.IDs()[1:])
