@@ -24,8 +24,9 @@ CAMSD_ADMIN_URL. Every command takes --json to print the reply as JSON, and only
 its help lists.`
 
 // adminCLI is what `camsd admin`'s commands share: the two flags every one of them takes,
-// the client made from them and the token, and stdin (policy attach --document -). Each
-// command declares its own flags besides, so that one it does not take is an error.
+// the client made from them and the token, and stdin (policy attach --document -, role put's
+// documents). Each command declares its own flags besides, so that one it does not take is an
+// error.
 type adminCLI struct {
 	getenv func(string) string
 	stdin  io.Reader
@@ -45,7 +46,7 @@ func newAdminCommand(getenv func(string) string, stdin io.Reader) *cobra.Command
 	f.StringVar(&a.server, "server", envOr(getenv, "CAMSD_ADMIN_URL", "http://127.0.0.1:8081"), "admin API address (CAMSD_ADMIN_URL)")
 	f.BoolVar(&a.json, "json", false, "print the reply as JSON")
 	cmd.AddCommand(a.accountCommand(), a.keyCommand(), a.userCommand(), a.policyCommand(),
-		a.spaceCommand(), a.numberCommand(), a.auditCommand(), a.masterKeyCommand(), a.rotateMasterKey("rotate-master-key"))
+		a.roleCommand(), a.spaceCommand(), a.numberCommand(), a.auditCommand(), a.masterKeyCommand(), a.rotateMasterKey("rotate-master-key"))
 	noFileCompletion(cmd)
 	return cmd
 }
@@ -353,7 +354,8 @@ func (a *adminCLI) rotateMasterKey(use string) *cobra.Command {
 }
 
 // noFileCompletion makes the shells offer no file names for the values of cmd's flags and its
-// commands' flags, but for those that complete otherwise (policy attach --document).
+// commands' flags, but for those that complete otherwise (policy attach --document, role put's
+// documents).
 func noFileCompletion(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
 		noFileCompletion(c)
@@ -403,7 +405,7 @@ func printTable(w io.Writer, reply json.RawMessage) error {
 }
 
 // columns orders a table's columns: the names people look for first, the rest after.
-var columns = []string{"At", "Action", "UID", "Name", "AccessKeyId", "UserName", "CustSpaceId", "WabaId", "PhoneNumber", "Id", "Status", "Subscribed", "QPS", "Outcome", "AccessKeyID", "RequestID", "Detail", "Policies", "Deleted"}
+var columns = []string{"At", "Action", "UID", "Name", "Arn", "MaxSessionDuration", "AccessKeyId", "UserName", "CustSpaceId", "WabaId", "PhoneNumber", "Id", "Status", "Subscribed", "QPS", "Outcome", "AccessKeyID", "RequestID", "Detail", "Policies", "Deleted"}
 
 func printRows(w io.Writer, rows []map[string]any) error {
 	if len(rows) == 0 {
