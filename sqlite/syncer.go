@@ -43,6 +43,7 @@ type syncer struct {
 	commitDelay    time.Duration
 	commitSiblings int
 	sleep          func(time.Duration) // time.Sleep; tests watch it
+	now            func() time.Time    // time.Now; tests hold it still
 
 	// idle holds a token when the syncer has finished an fsync with nothing left to sync,
 	// for a writer that waits for that to commit.
@@ -87,7 +88,7 @@ func calls(ops []*op, limit int) int {
 
 // startSyncer starts a syncer that makes files durable with fsync.
 func startSyncer(fsync func(*os.File) error) *syncer {
-	s := &syncer{fsync: fsync, commitDelay: commitDelay, commitSiblings: commitSiblings, sleep: time.Sleep, idle: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &syncer{fsync: fsync, commitDelay: commitDelay, commitSiblings: commitSiblings, sleep: time.Sleep, now: time.Now, idle: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	go s.run()
 	return s
@@ -142,7 +143,7 @@ func (s *syncer) run() {
 		if len(ops) == 0 && closing {
 			return
 		}
-		start := time.Now()
+		start := s.now()
 		err := failed
 		for _, f := range files {
 			if err != nil {
@@ -162,7 +163,7 @@ func (s *syncer) run() {
 			close(o.committed)
 		}
 		if err == nil && calls(ops, s.commitSiblings) >= s.commitSiblings {
-			if d := s.commitDelay - time.Since(start); d > 0 {
+			if d := s.commitDelay - s.now().Sub(start); d > 0 {
 				s.sleep(d)
 			}
 		}
