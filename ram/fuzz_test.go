@@ -57,3 +57,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTrust checks that ParseTrust never panics, that every refusal says something, and
+// that a trust policy that parses gives every caller one consistent verdict.
+func FuzzParseTrust(f *testing.F) {
+	f.Add([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::1:root"]}}]}`))
+	f.Add([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::1:user/ops"}},{"Effect":"Deny","Action":"sts:*","Principal":{"RAM":"1"}}]}`))
+	// More seeds are in testdata/fuzz/FuzzParseTrust.
+
+	callers := []Caller{{UID: "1"}, {UID: "1", UserName: "ops"}, {UID: "2"}, {}}
+	c := Context{Action: "sts:AssumeRole", Resource: "acs:ram::1:role/r"}
+	f.Fuzz(func(t *testing.T, d []byte) {
+		p, err := ParseTrust(d)
+		if err != nil {
+			if p != nil {
+				t.Errorf("ParseTrust returned a policy and an error")
+			}
+			if err.Error() == "" {
+				t.Errorf("ParseTrust error says nothing")
+			}
+			return
+		}
+		for _, who := range callers {
+			r := EvaluateTrust(p, who, c)
+			if r.Allowed && r.NoPermissionType != "" || !r.Allowed && r.NoPermissionType != ImplicitDeny && r.NoPermissionType != ExplicitDeny {
+				t.Fatalf("EvaluateTrust(%+v) = %+v: inconsistent result", who, r)
+			}
+			if again := EvaluateTrust(p, who, c); again != r {
+				t.Errorf("EvaluateTrust(%+v) twice: %+v, then %+v", who, r, again)
+			}
+		}
+	})
+}
