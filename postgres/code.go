@@ -16,6 +16,13 @@ import (
 // of the server (see migrationLock); a collision of keys only makes one wait for the other.
 const lockNumber = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
 
+// lockNumbers takes the locks of several numbers ($1, a text[]) in one statement, in the one
+// order every transaction that takes several takes them (write_group's): by key, each once.
+// The aggregate calls the lock function on the sorted rows in their order.
+const lockNumbers = `
+	SELECT count(pg_advisory_xact_lock(h))
+	FROM (SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest($1::text[]) AS x ORDER BY h) AS s`
+
 // LastCode returns the newest code of the number, by SentAt and then by insertion.
 // Returns ErrNotFound.
 func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.VerifyCode, error) {

@@ -157,6 +157,51 @@ func TestGroup_replicasNoDeadlock(t *testing.T) {
 	}
 }
 
+// A replica that applies its seed (as each does when it starts) while another makes groups of
+// codes for the seed's numbers: neither waits for the other in a cycle. The seed's numbers come
+// in an order unlike write_group's, which is what deadlocked when ApplySeed took their locks
+// one by one.
+func TestGroup_seedBesideGroups(t *testing.T) {
+	schema := freshSchema(t)
+	seeder, writer := open(t, schema, postgres.Options{}), open(t, schema, postgres.Options{})
+	seed := storetest.Fixture()
+	sp := &seed.Accounts[0].Spaces[0]
+	const numbers = 40
+	for i := range numbers {
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID,
+			Number: fmt.Sprintf("86137%08d", i), ID: fmt.Sprint(i), Status: camsd.StatusMigrating})
+	}
+	if err := seeder.ApplySeed(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 30 {
+			if err := seeder.ApplySeed(t.Context(), seed); err != nil {
+				t.Errorf("ApplySeed: %v", err)
+				return
+			}
+		}
+	})
+	for g := range 30 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			var ws []postgres.GroupWrite
+			at := time.Now().Add(time.Duration(g) * time.Second)
+			for _, i := range rng.Perm(numbers)[:8] {
+				ws = append(ws, postgres.GroupWrite{Code: codeAt(fmt.Sprintf("86137%08d", i), at), NotSentAfter: at})
+			}
+			if _, errs := postgres.MakeGroup(writer, ws...); errors.Join(errs...) != nil {
+				t.Errorf("group %d: %v", g, errors.Join(errs...))
+			}
+		})
+	}
+	wg.Wait()
+	if s := writer.GroupStats(); s.Fallbacks != 0 {
+		t.Errorf("%d groups fell back (a deadlock with the seed, or another failure)", s.Fallbacks)
+	}
+}
+
 // Concurrent callers of one DB share groups: many writes, fewer commits.
 func TestGroup_callersShareCommits(t *testing.T) {
 	db := seeded(t)

@@ -20,14 +20,28 @@ const seedLock int64 = 0x63616d73_64536564 // "camsdSed"
 // seed gives them; updates a pre-validated number's code and owner, never its id (a new one
 // without an id gets camsd.NewNumberID); it leaves existing spaces' owner and name, numbers
 // (status, id and verified name) and all codes as they are, because those change through the
-// API and the seed must not undo that. Nothing that the seed no longer names is deleted. Each
-// number is added under its lock (lockNumber), so that a ChangeNumber of it on another replica
-// comes before or after, never in between. It returns once committed, and its changes are then
+// API and the seed must not undo that. Nothing that the seed no longer names is deleted. The
+// numbers are added under their locks (lockNumbers), so that a ChangeNumber of one on another
+// replica comes before or after, never in between. It returns once committed, and its changes are then
 // visible to this DB's reads at once and to other replicas' within a second (see cache.go).
 func (db *DB) ApplySeed(ctx context.Context, s *camsd.Seed) error {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, seedLock)
+	// Every number's lock at once, in the order write_group takes them (by their keys): taken
+	// one by one in the seed's order, a replica applying its seed at start deadlocked with
+	// another replica's groups of the same numbers.
+	var numbers []string
+	for _, a := range s.Accounts {
+		for _, sp := range a.Spaces {
+			for _, n := range sp.PhoneNumbers {
+				numbers = append(numbers, n.Number)
+			}
+		}
+	}
+	if len(numbers) > 0 {
+		b.Queue(lockNumbers, numbers)
+	}
 	for i := range s.Accounts {
 		if err := queueAccount(b, db.keys, &s.Accounts[i]); err != nil {
 			return wrap("apply seed", err)
@@ -74,7 +88,6 @@ func queueAccount(b *pgx.Batch, keys *seal.Keyring, a *camsd.SeedAccount) error 
 				pin     = CASE WHEN excluded.pin <> '' THEN excluded.pin ELSE spaces.pin END`,
 			sp.CustSpaceID, a.UID, sp.Name, sp.WabaID, pin)
 		for _, n := range sp.PhoneNumbers {
-			b.Queue(lockNumber, n.Number)
 			b.Queue(`
 				INSERT INTO phone_numbers (cust_space_id, number, id, status, verified_name) VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (cust_space_id, number) DO NOTHING`,
