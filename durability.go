@@ -24,8 +24,22 @@ type Call struct {
 	// ErrNonceUsed if it was recorded already, and then clears it (TakeNonce).
 	Nonce *CallNonce
 
+	// Admission, when not nil, is the call's flow-control decision to make with its nonce, in
+	// the same round trip, by a NonceStore that can (Redis: one script for both); one that
+	// made it sets Decided and Decision, and flow control then takes that decision as its own.
+	Admission *Admission
+
 	mu    sync.Mutex
 	waits []func() error
+}
+
+// Admission is a flow-control decision to make (Key and Limit as Limiter.Allow takes them)
+// and, once Decided, the Decision.
+type Admission struct {
+	Key      string
+	Limit    int
+	Decided  bool
+	Decision Decision
 }
 
 // CallNonce is a signature nonce to record: the AccessKey's, until Expires.

@@ -39,8 +39,11 @@ type Authenticator struct {
 	Keys     KeyLookup
 	Sessions SessionLookup // nil: no STS; "STS." ids are then not found
 	Nonces   camsd.NonceStore
-	MaxSkew  time.Duration    // zero means DefaultMaxSkew
-	Now      func() time.Time // nil means time.Now
+	// Admission, when set, names the flow-control decision of a call by p (key and limit),
+	// which the nonce store may make with the nonce (camsd.Call.Admission).
+	Admission func(p *camsd.Principal, action string) (key string, limit int)
+	MaxSkew   time.Duration    // zero means DefaultMaxSkew
+	Now       func() time.Time // nil means time.Now
 }
 
 // Authenticate returns who signed req. It runs the checks in the gateway's order, and the
@@ -97,6 +100,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, call *camsd.Call, req 
 	}
 	if err := req.verify(p.Key.Secret); err != nil {
 		return nil, err
+	}
+	if a.Admission != nil && call != nil {
+		key, limit := a.Admission(p, req.Action)
+		call.Admission = &camsd.Admission{Key: key, Limit: limit}
 	}
 	if err := a.useNonce(ctx, call, req, ts.Add(maxSkew)); err != nil {
 		return nil, err

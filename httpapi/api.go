@@ -109,7 +109,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if req.Version == sts.Version {
 		// STS is a product of its own: no CAMS subscription, and its RAM check is its own
 		// (sts:AssumeRole on the role, then the role's trust policy).
-		out, err := s.assumeRole(ctx, p, req)
+		out, err := s.assumeRole(ctx, durable, p, req)
 		if err == nil {
 			err = durable.Wait()
 		}
@@ -121,7 +121,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		acs.WriteResult(w, format, req.Action, requestID, stsReply{RequestId: requestID, Credentials: out})
 		return
 	}
-	if err := s.admit(ctx, p, req.Action); err != nil {
+	if err := s.admit(ctx, durable, p, req.Action); err != nil {
 		fail(err)
 		return
 	}
@@ -170,11 +170,11 @@ type stsReply struct {
 }
 
 // assumeRole runs STS's AssumeRole after flow control and the parameters' bytes check.
-func (s *Server) assumeRole(ctx context.Context, p *camsd.Principal, req *acs.Request) (*sts.Credentials, error) {
+func (s *Server) assumeRole(ctx context.Context, call *camsd.Call, p *camsd.Principal, req *acs.Request) (*sts.Credentials, error) {
 	if s.STS == nil {
 		return nil, &camsd.Error{Code: camsd.CodeInvalidActionNotFound}
 	}
-	if err := s.admit(ctx, p, req.Action); err != nil {
+	if err := s.admit(ctx, call, p, req.Action); err != nil {
 		return nil, err
 	}
 	if err := acs.CheckParams(req.Params); err != nil {
@@ -185,16 +185,29 @@ func (s *Server) assumeRole(ctx context.Context, p *camsd.Principal, req *acs.Re
 	return s.STS.AssumeRole(ctx, p, req.Params, c, now)
 }
 
-// admit applies flow control: per account (shared by its keys and RAM users), per action.
-// Calls refused here are not counted; every call admitted counts whatever happens next.
-func (s *Server) admit(ctx context.Context, p *camsd.Principal, action string) error {
+// admission is a call's flow-control key and limit: per account (shared by its keys and RAM
+// users), per action; the account's qps or the server's.
+func (s *Server) admission(p *camsd.Principal, action string) (string, int) {
 	limit := s.QPS
 	if p.Account.QPS > 0 {
 		limit = p.Account.QPS
 	}
-	d, err := s.Limiter.Allow(ctx, p.Account.UID+"/"+action, limit)
-	if err != nil {
-		return err
+	return p.Account.UID + "/" + action, limit
+}
+
+// admit applies flow control: the decision the nonce store made with the call's nonce, or
+// the Limiter's. Calls refused here are not counted; every call admitted counts whatever
+// happens next.
+func (s *Server) admit(ctx context.Context, call *camsd.Call, p *camsd.Principal, action string) error {
+	var d camsd.Decision
+	if a := call.Admission; a != nil && a.Decided {
+		d = a.Decision
+	} else {
+		key, limit := s.admission(p, action)
+		var err error
+		if d, err = s.Limiter.Allow(ctx, key, limit); err != nil {
+			return err
+		}
 	}
 	if !d.Allowed {
 		return &camsd.Error{Code: camsd.CodeSystemLimitControl, RetryAfter: d.RetryAfter}

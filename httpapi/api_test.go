@@ -204,7 +204,7 @@ func TestServer_FlowControlKey(t *testing.T) {
 	}
 	// The action table has one action; admit is what keys the limiter for any of them.
 	p := principals()[fastRoot.id]
-	if err := f.srv.admit(context.Background(), p, "ListPhoneNumber"); err != nil {
+	if err := f.srv.admit(context.Background(), &camsd.Call{}, p, "ListPhoneNumber"); err != nil {
 		t.Fatal(err)
 	}
 	want := []ask{

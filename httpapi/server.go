@@ -47,6 +47,9 @@ const maxBody = 1 << 20
 
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler {
+	if s.Auth != nil && s.Auth.Admission == nil {
+		s.Auth.Admission = s.admission // a nonce store that can makes the decision with the nonce
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -17,7 +17,11 @@
 // Nonces accepts a nonce once per AccessKey until it expires, by one Lua script (use.lua) over
 // a sorted set of the AccessKey's live nonces, bounded per AccessKey like the SQLite store (a
 // live nonce is never evicted: a full key refuses with camsd.ErrNonceStoreFull). Expiry is
-// judged by Redis's clock, and the set expires with its last nonce.
+// judged by Redis's clock, and the set expires with its last nonce. A call whose
+// camsd.Call carries an Admission has its flow-control decision made in the nonce's script
+// (use.lua, then allow.lua as they are, in one script), when the nonce was new: one round trip
+// instead of two, and the same decision a Limiter on the same prefix makes (the limiter
+// contract runs on it).
 //
 // # When Redis does not answer
 //

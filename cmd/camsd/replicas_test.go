@@ -130,6 +130,23 @@ func (l recordingLimiter) Allow(ctx context.Context, key string, limit int) (cam
 	return d, err
 }
 
+// recordingNonces records the flow-control decisions made with a call's nonce (Redis decides
+// both in one script), as recordingLimiter records the limiter's.
+type recordingNonces struct {
+	next camsd.NonceStore
+	rec  *admissions
+}
+
+func (n recordingNonces) Use(ctx context.Context, call *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
+	err := n.next.Use(ctx, call, accessKeyID, nonce, expires)
+	if err == nil && call != nil && call.Admission != nil && call.Admission.Decided && call.Admission.Decision.Allowed {
+		n.rec.mu.Lock()
+		n.rec.at = append(n.rec.at, call.Admission.Decision.At)
+		n.rec.mu.Unlock()
+	}
+	return err
+}
+
 // startReplicas starts n camsd replicas on one PostgreSQL schema and one Redis prefix.
 func startReplicas(t *testing.T, n int, change func(*ServeConfig)) ([]*Main, *admissions) {
 	t.Helper()
@@ -144,6 +161,7 @@ func startReplicas(t *testing.T, n int, change func(*ServeConfig)) ([]*Main, *ad
 		}
 		m := NewMain(cfg, io.Discard, io.Discard)
 		m.wrapLimiter = func(l camsd.Limiter) camsd.Limiter { return recordingLimiter{l, rec} }
+		m.wrapNonces = func(n camsd.NonceStore) camsd.NonceStore { return recordingNonces{n, rec} }
 		if err := m.Open(context.Background()); err != nil {
 			t.Fatalf("open replica: %v", err)
 		}

@@ -37,8 +37,9 @@ type Main struct {
 
 	pg *postgres.DB // when --database
 
-	wrapLimiter func(camsd.Limiter) camsd.Limiter // tests see every decision
-	redis       *redisstore.Client                // when --redis
+	wrapLimiter func(camsd.Limiter) camsd.Limiter       // tests see every decision
+	wrapNonces  func(camsd.NonceStore) camsd.NonceStore // and those made with a nonce
+	redis       *redisstore.Client                      // when --redis
 	HTTP        *http.Server
 
 	Metrics *metrics.Metrics
@@ -121,6 +122,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.wrapLimiter != nil {
 		limiter = m.wrapLimiter(limiter)
+	}
+	if m.wrapNonces != nil {
+		nonces = m.wrapNonces(nonces)
 	}
 	if n, ok := nonces.(interface{ NonceCount() int }); ok {
 		m.Metrics.Gauge("camsd_nonces", "Signature nonces the nonce store remembers.", func() float64 { return float64(n.NonceCount()) })
