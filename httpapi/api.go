@@ -196,16 +196,18 @@ func (s *Server) admission(p *camsd.Principal, action string) (string, int) {
 }
 
 // admit applies flow control: the decision the nonce store made with the call's nonce, or
-// the Limiter's. Calls refused here are not counted; every call admitted counts whatever
-// happens next.
+// the Limiter's, on the key and limit the Authenticator named for the call (admission).
+// Calls refused here are not counted; every call admitted counts whatever happens next.
 func (s *Server) admit(ctx context.Context, call *camsd.Call, p *camsd.Principal, action string) error {
-	var d camsd.Decision
-	if a := call.Admission; a != nil && a.Decided {
-		d = a.Decision
-	} else {
+	a := call.Admission
+	if a == nil { // an Authenticator without the Admission hook
 		key, limit := s.admission(p, action)
+		a = &camsd.Admission{Key: key, Limit: limit}
+	}
+	d := a.Decision
+	if !a.Decided {
 		var err error
-		if d, err = s.Limiter.Allow(ctx, key, limit); err != nil {
+		if d, err = s.Limiter.Allow(ctx, a.Key, a.Limit); err != nil {
 			return err
 		}
 	}

@@ -170,25 +170,11 @@ func (s *Service) ChatappMigrationVerified(ctx context.Context, c Caller, p Para
 	// The platform checks the code: first camsd's own refusals, then the platform's word,
 	// then the change, whose rule runs again and may still refuse (a concurrent call spent
 	// the code meanwhile).
-	var id string
 	peekRule, _ := rule(func(*camsd.VerifyCode) bool { return true })
-	err = s.peek(ctx, space.CustSpaceID, phone, now, func(tx *camsd.NumberTxn) error {
-		if err := peekRule(tx); err != nil {
-			return err
-		}
-		id = tx.Record(space.CustSpaceID).ID
-		return nil
-	})
+	_, accepted, err := s.platformVerifies(ctx, c, "ChatappMigrationVerified", space.CustSpaceID, phone, given, now, peekRule)
 	if err != nil {
 		return nil, err
 	}
-	err = s.callUpstream(ctx, c, "ChatappMigrationVerified", space.CustSpaceID, phone, "verify_code", func(ctx context.Context) error {
-		return s.Upstream.VerifyCode(ctx, id, given)
-	})
-	if err != nil && camsd.ErrorCode(err) != camsd.CodeVerifyCodeInvalid {
-		return nil, err
-	}
-	accepted := err == nil
 	change, v := rule(func(*camsd.VerifyCode) bool { return accepted })
 	if err := s.Store.ChangeNumber(ctx, c.Call, space.CustSpaceID, phone, now, change); err != nil {
 		return nil, err

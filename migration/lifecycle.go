@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,25 +195,11 @@ func (s *Service) ChatappVerifyAndRegister(ctx context.Context, c Caller, p Para
 
 	// The platform checks the code, then registers the number: camsd's own refusals first,
 	// then the platform's word on the code, then on the registration, then the change.
-	var id string
 	peekRule, _ := rule(func(*camsd.VerifyCode) bool { return true }, true)
-	err = s.peek(ctx, space.CustSpaceID, phone, since, func(tx *camsd.NumberTxn) error {
-		if err := peekRule(tx); err != nil {
-			return err
-		}
-		id = tx.Record(space.CustSpaceID).ID
-		return nil
-	})
+	id, accepted, err := s.platformVerifies(ctx, c, "ChatappVerifyAndRegister", space.CustSpaceID, phone, given, since, peekRule)
 	if err != nil {
 		return err
 	}
-	err = s.callUpstream(ctx, c, "ChatappVerifyAndRegister", space.CustSpaceID, phone, "verify_code", func(ctx context.Context) error {
-		return s.Upstream.VerifyCode(ctx, id, given)
-	})
-	if err != nil && camsd.ErrorCode(err) != camsd.CodeVerifyCodeInvalid {
-		return err
-	}
-	accepted := err == nil
 	var regErr error
 	if accepted {
 		regErr = s.callUpstream(ctx, c, "ChatappVerifyAndRegister", space.CustSpaceID, phone, "register", func(ctx context.Context) error {
@@ -286,7 +273,7 @@ func (s *Service) QueryChatappPhoneNumbers(ctx context.Context, c Caller, p Para
 		return nil, err
 	}
 	want := camsd.NumberStatus(strings.ToUpper(strings.TrimSpace(p.Get("Status"))))
-	if want != "" && !knownStatus(want) {
+	if want != "" && !slices.Contains(camsd.NumberStatuses, want) {
 		return nil, camsd.Errorf(camsd.CodeInvalidParameter, "The specified parameter \"Status\" is not valid: %q; valid values are %s.", p.Get("Status"), statusList())
 	}
 	space, err := s.ownSpace(ctx, c, p)
@@ -326,15 +313,6 @@ func (s *Service) item(n *camsd.PhoneNumber, now time.Time) PhoneNumberItem {
 		it.NameStatus = "APPROVED"
 	}
 	return it
-}
-
-func knownStatus(st camsd.NumberStatus) bool {
-	for _, s := range camsd.NumberStatuses {
-		if s == st {
-			return true
-		}
-	}
-	return false
 }
 
 func statusList() string {

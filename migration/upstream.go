@@ -33,14 +33,7 @@ func (s *Service) peek(ctx context.Context, space, number string, since time.Tim
 // the platform accepted, runs rule again inside ChangeNumber.
 func (s *Service) change(ctx context.Context, c Caller, action, space, number string, since time.Time, rule func(*camsd.NumberTxn) error, what string, ask func(ctx context.Context, id string) error) error {
 	if s.Upstream != nil {
-		var id string
-		err := s.peek(ctx, space, number, since, func(tx *camsd.NumberTxn) error {
-			if err := rule(tx); err != nil {
-				return err
-			}
-			id = tx.Record(space).ID
-			return nil
-		})
+		id, err := s.peekID(ctx, space, number, since, rule)
 		if err != nil {
 			return err
 		}
@@ -50,6 +43,37 @@ func (s *Service) change(ctx context.Context, c Caller, action, space, number st
 		}
 	}
 	return s.Store.ChangeNumber(ctx, c.Call, space, number, since, rule)
+}
+
+// peekID runs rule as peek does and returns the number's id in space, which the platform
+// knows it by.
+func (s *Service) peekID(ctx context.Context, space, number string, since time.Time, rule func(*camsd.NumberTxn) error) (string, error) {
+	var id string
+	err := s.peek(ctx, space, number, since, func(tx *camsd.NumberTxn) error {
+		if err := rule(tx); err != nil {
+			return err
+		}
+		id = tx.Record(space).ID
+		return nil
+	})
+	return id, err
+}
+
+// platformVerifies has the platform check the code given for the number: first camsd's own
+// refusals (rule, a code check that takes any value as right, run without writing), then the
+// platform's word. It returns the number's id and whether the platform accepted the code; the
+// platform's VerifyCode.Invalid is a wrong try for the change to count, not an error.
+func (s *Service) platformVerifies(ctx context.Context, c Caller, action, space, number, given string, since time.Time, rule func(*camsd.NumberTxn) error) (id string, accepted bool, err error) {
+	if id, err = s.peekID(ctx, space, number, since, rule); err != nil {
+		return "", false, err
+	}
+	err = s.callUpstream(ctx, c, action, space, number, "verify_code", func(ctx context.Context) error {
+		return s.Upstream.VerifyCode(ctx, id, given)
+	})
+	if err != nil && camsd.ErrorCode(err) != camsd.CodeVerifyCodeInvalid {
+		return "", false, err
+	}
+	return id, err == nil, nil
 }
 
 // callUpstream makes one call to the platform with a durable record before it (Pending) and
