@@ -45,6 +45,11 @@ type Store interface {
 	// the space, and ErrNonceUsed (recording nothing) when call's Nonce was recorded already.
 	SaveCode(ctx context.Context, call *Call, c VerifyCode, notSentAfter time.Time) error
 
+	// SaveCodeMessage is SaveCode for a code whose delivery is m, a message recorded in the
+	// store's outbox (a Recorder's): m is recorded in the same write as c, only if c is, and
+	// the outbox then keeps its newest keep messages (keep <= 0: all), as AddMessage does.
+	SaveCodeMessage(ctx context.Context, call *Call, c VerifyCode, notSentAfter time.Time, m Message, keep int) error
+
 	// SetCodeStatus sets the delivery status of the code of that number sent at sentAt.
 	// Returns ErrNotFound.
 	SetCodeStatus(ctx context.Context, call *Call, custSpaceID, number string, sentAt time.Time, s DeliveryStatus) error
@@ -104,6 +109,21 @@ type Provider interface {
 	// SendCode delivers m for call (nil: on its own). An error means the code may not have
 	// reached the number.
 	SendCode(ctx context.Context, call *Call, m CodeMessage) error
+}
+
+// A Recorder is a Provider whose delivery is a message recorded in an Outbox (the
+// simulator's). When that Outbox is the Store, a code it delivers is recorded with its
+// message in one write (Store.SaveCodeMessage), as sent, instead of pending, then delivered,
+// then marked sent: one commit where there were two, and no code without its message.
+type Recorder interface {
+	Provider
+	// RecordsIn says whether the Recorder's messages are recorded in o.
+	RecordsIn(o Outbox) bool
+	// Record returns the message that delivers m and how many messages the outbox keeps
+	// (AddMessage's keep).
+	Record(m CodeMessage) (msg Message, keep int)
+	// Recorded is told how recording msg ended: err is nil once msg is durable.
+	Recorded(msg Message, err error)
 }
 
 // Outbox keeps the messages the simulated provider captured.

@@ -61,6 +61,11 @@ func (s *fakeStore) SaveCode(ctx context.Context, call *camsd.Call, c camsd.Veri
 	return s.SaveCodeFn(ctx, call, c, notSentAfter)
 }
 
+// SaveCodeMessage is never called: fakeStore is not an Outbox, so no Provider records in it.
+func (s *fakeStore) SaveCodeMessage(context.Context, *camsd.Call, camsd.VerifyCode, time.Time, camsd.Message, int) error {
+	return errNotStubbed
+}
+
 func (s *fakeStore) SetCodeStatus(ctx context.Context, _ *camsd.Call, custSpaceID, number string, sentAt time.Time, st camsd.DeliveryStatus) error {
 	if s.SetCodeStatusFn == nil {
 		return errNotStubbed

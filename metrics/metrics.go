@@ -93,7 +93,31 @@ func (m *Metrics) Counter(name, help string, f func() float64) {
 
 // Provider returns next, counting each send and its outcome.
 func (m *Metrics) Provider(next camsd.Provider) camsd.Provider {
-	return &provider{next: next, sends: m.sends}
+	p := &provider{next: next, sends: m.sends}
+	if rec, ok := next.(camsd.Recorder); ok {
+		return &recorder{provider: p, rec: rec}
+	}
+	return p
+}
+
+// recorder is provider for a camsd.Recorder: a message recorded with its code counts as a
+// send, made or failed, like one delivered by SendCode.
+type recorder struct {
+	*provider
+	rec camsd.Recorder
+}
+
+func (r *recorder) RecordsIn(o camsd.Outbox) bool { return r.rec.RecordsIn(o) }
+
+func (r *recorder) Record(m camsd.CodeMessage) (camsd.Message, int) { return r.rec.Record(m) }
+
+func (r *recorder) Recorded(msg camsd.Message, err error) {
+	r.rec.Recorded(msg, err)
+	outcome := "sent"
+	if err != nil {
+		outcome = "failed"
+	}
+	r.sends.WithLabelValues(msg.Method, outcome).Inc()
 }
 
 type provider struct {

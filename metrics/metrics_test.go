@@ -56,3 +56,44 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// recorderProvider records its messages in an outbox (as the simulator does).
+type recorderProvider struct {
+	provider
+	told []error
+}
+
+func (*recorderProvider) RecordsIn(camsd.Outbox) bool { return true }
+func (*recorderProvider) Record(m camsd.CodeMessage) (camsd.Message, int) {
+	return camsd.Message{Method: m.Method, Code: m.Code}, 7
+}
+func (r *recorderProvider) Recorded(_ camsd.Message, err error) { r.told = append(r.told, err) }
+
+// A Recorder stays one through the metrics, and its messages, recorded with their codes,
+// count as sends: made or failed.
+func TestMetrics_recorder(t *testing.T) {
+	m := metrics.New()
+	inner := &recorderProvider{}
+	rec, ok := m.Provider(inner).(camsd.Recorder)
+	if !ok {
+		t.Fatal("the metrics' Provider hides the Recorder")
+	}
+	if msg, keep := rec.Record(camsd.CodeMessage{Method: "sms", Code: "123456"}); msg.Code != "123456" || keep != 7 {
+		t.Errorf("Record = %+v, %d", msg, keep)
+	}
+	rec.Recorded(camsd.Message{Method: "sms"}, nil)
+	rec.Recorded(camsd.Message{Method: "sms"}, nil)
+	rec.Recorded(camsd.Message{Method: "voice"}, errors.New("disk full"))
+	if len(inner.told) != 3 || inner.told[2] == nil {
+		t.Errorf("the recorder was told %v", inner.told)
+	}
+	out := scrape(t, m)
+	for _, want := range []string{
+		`camsd_provider_sends_total{method="sms",outcome="sent"} 2`,
+		`camsd_provider_sends_total{method="voice",outcome="failed"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+}

@@ -88,14 +88,31 @@ func (s *Service) sendCode(ctx context.Context, c Caller, p Params, may func(*ca
 	if s.ResendInterval <= 0 {
 		notSentAfter = time.Unix(0, math.MaxInt64)
 	}
-	if err := s.Store.SaveCode(ctx, c.Call, vc, notSentAfter); errors.Is(err, camsd.ErrConflict) {
-		return nil, s.tooFrequent(ctx, err, space.CustSpaceID, phone, now)
-	} else if err != nil {
-		return nil, fmt.Errorf("record code: %w", err)
+	cm := camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code}
+	if rec := s.recorder(); rec != nil {
+		// Delivery is a record in the store: the code is recorded as sent, with its
+		// message, in one write.
+		msg, keep := rec.Record(cm)
+		vc.Status = camsd.DeliverySent
+		err := s.Store.SaveCodeMessage(ctx, c.Call, vc, notSentAfter, msg, keep)
+		if err == nil {
+			// The message is durable before anyone hears of it.
+			err = c.Call.Wait()
+		}
+		if !errors.Is(err, camsd.ErrConflict) && !errors.Is(err, camsd.ErrNotFound) && !errors.Is(err, camsd.ErrNonceUsed) {
+			rec.Recorded(msg, err) // a delivery, made or failed
+		}
+		if err != nil {
+			return nil, s.codeNotRecorded(ctx, err, space.CustSpaceID, phone, now)
+		}
+		return &NumberData{PhoneNumber: phone, Id: num.ID}, nil
+	}
+	if err := s.Store.SaveCode(ctx, c.Call, vc, notSentAfter); err != nil {
+		return nil, s.codeNotRecorded(ctx, err, space.CustSpaceID, phone, now)
 	}
 
 	send := func(ctx context.Context) error {
-		return s.Provider.SendCode(ctx, c.Call, camsd.CodeMessage{PhoneNumber: phone, Method: method, Locale: locale, Code: code})
+		return s.Provider.SendCode(ctx, c.Call, cm)
 	}
 	if s.Upstream != nil {
 		send = func(ctx context.Context) error {
@@ -120,6 +137,27 @@ func (s *Service) sendCode(ctx context.Context, c Caller, p Params, may func(*ca
 		return nil, fmt.Errorf("mark code sent: %w", err)
 	}
 	return &NumberData{PhoneNumber: phone, Id: num.ID}, nil
+}
+
+// recorder is the Provider as a Recorder whose messages go to the Store, or nil: codes the
+// platform sends, or a Provider that delivers elsewhere, take the pending, sent, marked path.
+func (s *Service) recorder() camsd.Recorder {
+	rec, ok := s.Provider.(camsd.Recorder)
+	if !ok || s.Upstream != nil {
+		return nil
+	}
+	if o, ok := s.Store.(camsd.Outbox); ok && rec.RecordsIn(o) {
+		return rec
+	}
+	return nil
+}
+
+// codeNotRecorded is the caller's error for a code the store did not record.
+func (s *Service) codeNotRecorded(ctx context.Context, err error, space, phone string, now time.Time) error {
+	if errors.Is(err, camsd.ErrConflict) {
+		return s.tooFrequent(ctx, err, space, phone, now)
+	}
+	return fmt.Errorf("record code: %w", err)
 }
 
 // tooFrequent builds VerifyCode.SendTooFrequent with the time left until a new code may go:

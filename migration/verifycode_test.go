@@ -289,3 +289,118 @@ func TestService_GetMigrationVerifyCode_RetryAfterFromBlockingCode(t *testing.T)
 		t.Fatalf("20s after the code that was sent: %v (%+v); want SendTooFrequent with 40s left", err, ce)
 	}
 }
+
+// countingStore counts the code writes a call makes.
+type countingStore struct {
+	*sqlite.DB
+	mu                              sync.Mutex
+	saves, savesWithMessage, status int
+	failWithMessage                 error
+}
+
+func (s *countingStore) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
+	s.mu.Lock()
+	s.saves++
+	s.mu.Unlock()
+	return s.DB.SaveCode(ctx, call, c, notSentAfter)
+}
+
+func (s *countingStore) SaveCodeMessage(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time, m camsd.Message, keep int) error {
+	s.mu.Lock()
+	s.savesWithMessage++
+	s.mu.Unlock()
+	if s.failWithMessage != nil {
+		return s.failWithMessage
+	}
+	return s.DB.SaveCodeMessage(ctx, call, c, notSentAfter, m, keep)
+}
+
+func (s *countingStore) SetCodeStatus(ctx context.Context, call *camsd.Call, space, number string, sentAt time.Time, st camsd.DeliveryStatus) error {
+	s.mu.Lock()
+	s.status++
+	s.mu.Unlock()
+	return s.DB.SetCodeStatus(ctx, call, space, number, sentAt, st)
+}
+
+// spyRecorder is the simulator, told what became of each message it recorded.
+type spyRecorder struct {
+	*sim.Provider
+	recorded []error
+}
+
+func (r *spyRecorder) Recorded(m camsd.Message, err error) {
+	r.recorded = append(r.recorded, err)
+	r.Provider.Recorded(m, err)
+}
+
+// With a provider that records its messages in the Store (the simulator on the same store),
+// a code and its message are one write, as sent; with one that records them elsewhere, the
+// code is recorded pending, delivered, then marked sent. Either way the code is in the
+// outbox it was delivered to.
+func TestService_GetMigrationVerifyCode_RecordedWithItsMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name                           string
+		sameOutbox                     bool
+		saves, savesWithMessage, marks int
+	}{
+		{"the simulator on the store", true, 0, 1, 0},
+		{"the simulator on another outbox", false, 1, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			store := &countingStore{DB: e.db}
+			outbox := camsd.Outbox(store)
+			if !tc.sameOutbox {
+				outbox = newEnv(t).db
+			}
+			rec := &spyRecorder{Provider: &sim.Provider{Outbox: outbox, Now: e.clock}}
+			e.svc.Store, e.svc.Provider = store, rec
+			if _, err := e.svc.GetMigrationVerifyCode(context.Background(), e.acme, params()); err != nil {
+				t.Fatal(err)
+			}
+			if store.saves != tc.saves || store.savesWithMessage != tc.savesWithMessage || store.status != tc.marks {
+				t.Errorf("SaveCode %d, SaveCodeMessage %d, SetCodeStatus %d; want %d, %d, %d",
+					store.saves, store.savesWithMessage, store.status, tc.saves, tc.savesWithMessage, tc.marks)
+			}
+			vc, err := e.db.LastCode(context.Background(), storetest.AcmeSpace, storetest.Number1)
+			if err != nil || vc.Status != camsd.DeliverySent {
+				t.Fatalf("LastCode = %+v, %v; want sent", vc, err)
+			}
+			msgs, err := outbox.Messages(context.Background(), storetest.Number1, 0)
+			if err != nil || len(msgs) != 1 || msgs[0].Code != vc.Code {
+				t.Errorf("outbox = %+v, %v; want the code %s", msgs, err, vc.Code)
+			}
+			if tc.sameOutbox && (len(rec.recorded) != 1 || rec.recorded[0] != nil) {
+				t.Errorf("Recorded told %v; want one message, recorded", rec.recorded)
+			}
+		})
+	}
+	t.Run("a failed write: nothing recorded, the recorder told", func(t *testing.T) {
+		e := newEnv(t)
+		store := &countingStore{DB: e.db, failWithMessage: errors.New("disk full")}
+		rec := &spyRecorder{Provider: &sim.Provider{Outbox: store, Now: e.clock}}
+		e.svc.Store, e.svc.Provider = store, rec
+		if _, err := e.svc.GetMigrationVerifyCode(context.Background(), e.acme, params()); code(err) != camsd.CodeInternalError {
+			t.Fatalf("got %v, want an internal error", err)
+		}
+		if len(rec.recorded) != 1 || rec.recorded[0] == nil {
+			t.Errorf("Recorded told %v; want one failure", rec.recorded)
+		}
+		if _, err := e.db.LastCode(context.Background(), storetest.AcmeSpace, storetest.Number1); !errors.Is(err, camsd.ErrNotFound) {
+			t.Errorf("LastCode = %v; want no code recorded", err)
+		}
+	})
+	t.Run("a refused code: the recorder is not told", func(t *testing.T) {
+		e := newEnv(t)
+		rec := &spyRecorder{Provider: &sim.Provider{Outbox: e.db, Now: e.clock}}
+		e.svc.Provider = rec
+		for i, want := range []string{camsd.CodeOK, camsd.CodeVerifyCodeSendTooFreq} {
+			if _, err := e.svc.GetMigrationVerifyCode(context.Background(), e.acme, params()); code(err) != want {
+				t.Fatalf("call %d: %v; want %s", i, err, want)
+			}
+		}
+		if len(rec.recorded) != 1 {
+			t.Errorf("Recorded told %d times; want once, for the code sent", len(rec.recorded))
+		}
+	})
+}

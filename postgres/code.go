@@ -56,11 +56,21 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // is recorded first, in the same transaction: if it was recorded already, nothing is saved
 // and SaveCode returns ErrNonceUsed. It returns once committed.
 func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
+	return db.saveCode(ctx, call, &write{kind: kindCode, code: c, notSentAfter: toNanos(notSentAfter)})
+}
+
+// SaveCodeMessage is SaveCode for a code that carries its message m: m is inserted in the
+// code's group, in its statement, only if the code is, and the outbox then keeps its newest
+// keep, as with AddMessage. It returns once committed.
+func (db *DB) SaveCodeMessage(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time, m camsd.Message, keep int) error {
+	return db.saveCode(ctx, call, &write{kind: kindCode, code: c, notSentAfter: toNanos(notSentAfter), msg: m, keep: keep, withMsg: true})
+}
+
+func (db *DB) saveCode(ctx context.Context, call *camsd.Call, w *write) error {
 	// A write the call left to its Wait comes first: this one runs on another writer.
 	if err := call.Wait(); err != nil {
 		return err
 	}
-	w := &write{kind: kindCode, code: c, notSentAfter: toNanos(notSentAfter)}
 	if n := call.TakeNonce(); n != nil {
 		w.accessKeyID, w.nonce, w.expires, w.now = n.AccessKeyID, n.Nonce, toNanos(n.Expires), toNanos(n.Now)
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // GroupWrite is one write of a group made by MakeGroup: a nonce (Nonce set), a code (Code set,
-// with NotSentAfter), a status (Status set: Code names the code) or a message (Message set).
+// with NotSentAfter; with Message, the message it carries; with Nonce, its call's nonce), a status (Status set:
+// Code names the code) or a message (Message set alone).
 type GroupWrite struct {
 	AccessKeyID, Nonce string
 	Expires, Now       time.Time
@@ -27,13 +28,19 @@ func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 	for i, g := range ws {
 		w := &write{done: make(chan struct{})}
 		switch {
-		case g.Nonce != "":
+		case g.Code == nil && g.Nonce != "":
 			w.kind, w.accessKeyID, w.nonce, w.expires, w.now = kindNonce, g.AccessKeyID, g.Nonce, toNanos(g.Expires), toNanos(g.Now)
 		case g.Code != nil && g.Status != "":
 			w.kind, w.code = kindStatus, *g.Code
 			w.code.Status = g.Status
 		case g.Code != nil:
 			w.kind, w.code, w.notSentAfter = kindCode, *g.Code, toNanos(g.NotSentAfter)
+			if g.Message != nil {
+				w.msg, w.keep, w.withMsg = *g.Message, g.Keep, true
+			}
+			if g.Nonce != "" { // the nonce of the code's call
+				w.accessKeyID, w.nonce, w.expires, w.now = g.AccessKeyID, g.Nonce, toNanos(g.Expires), toNanos(g.Now)
+			}
 		case g.Message != nil:
 			w.kind, w.msg, w.keep = kindMessage, *g.Message, g.Keep
 		}

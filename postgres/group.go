@@ -65,9 +65,10 @@ type write struct {
 	// kindCode: code; kindStatus: code.CustSpaceID, PhoneNumber, SentAt and Status
 	code         camsd.VerifyCode
 	notSentAfter int64
-	// kindMessage
-	msg  camsd.Message
-	keep int
+	// kindMessage; kindCode when the code carries its message (withMsg)
+	msg     camsd.Message
+	keep    int
+	withMsg bool
 
 	done    chan struct{}
 	verdict string
@@ -265,16 +266,17 @@ func (g *groups) exec(batch []*write) error {
 		a.add(w)
 		byKind[w.kind] = append(byKind[w.kind], w)
 	}
+	a.addCodeMessages()
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	rows, err := g.pool.Query(ctx, `SELECT kind, idx, verdict, newest FROM write_group(
 		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)`,
+		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
 		a.nKey, a.nNonce, a.nExpires, a.nNow, g.maxNonces,
 		a.cSpace, a.cNumber, a.cCode, a.cMethod, a.cLocale, a.cSent, a.cExpires, a.cRequest,
 		a.cAccessKey, a.cStatus, a.cNotAfter, a.cNonceKey, a.cNonce, a.cNonceExpires, a.cNonceNow,
 		a.sSpace, a.sNumber, a.sSent, a.sStatus,
-		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.keep, outboxLock)
+		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.mOf, a.keep, outboxLock)
 	if err != nil {
 		return fmt.Errorf("postgres: write group: %w", err)
 	}
@@ -328,7 +330,17 @@ type groupArgs struct {
 	mLocale, mCode  []string
 	mText           []string
 	mCreated        []int64
+	mOf             []int32 // the code a message belongs to (its index, from 1), or 0
 	keep            int
+
+	// codeMessages are the messages codes carry, with their code's index: they follow the
+	// messages of their own in the m arrays (addCodeMessages).
+	codeMessages []codeMessage
+}
+
+type codeMessage struct {
+	code int32
+	w    *write
 }
 
 func (a *groupArgs) add(w *write) {
@@ -346,19 +358,35 @@ func (a *groupArgs) add(w *write) {
 		a.cStatus, a.cNotAfter = append(a.cStatus, string(c.Status)), append(a.cNotAfter, w.notSentAfter)
 		a.cNonceKey, a.cNonce = append(a.cNonceKey, w.accessKeyID), append(a.cNonce, w.nonce)
 		a.cNonceExpires, a.cNonceNow = append(a.cNonceExpires, w.expires), append(a.cNonceNow, w.now)
+		if w.withMsg {
+			a.codeMessages = append(a.codeMessages, codeMessage{int32(len(a.cSpace)), w})
+		}
 	case kindStatus:
 		c := &w.code
 		a.sSpace, a.sNumber = append(a.sSpace, c.CustSpaceID), append(a.sNumber, c.PhoneNumber)
 		a.sSent, a.sStatus = append(a.sSent, toNanos(c.SentAt)), append(a.sStatus, string(c.Status))
 	case kindMessage:
-		m := &w.msg
-		a.mPhone, a.mMethod = append(a.mPhone, m.PhoneNumber), append(a.mMethod, m.Method)
-		a.mLocale, a.mCode = append(a.mLocale, m.Locale), append(a.mCode, m.Code)
-		a.mText, a.mCreated = append(a.mText, m.Text), append(a.mCreated, toNanos(m.CreatedAt))
-		// Every caller passes the simulator's retention; the smallest positive one wins.
-		if w.keep > 0 && (a.keep == 0 || w.keep < a.keep) {
-			a.keep = w.keep
-		}
+		a.addMessage(w, 0)
+	}
+}
+
+// addMessage adds w's message, of the code of index code (from 1), or of its own (0).
+func (a *groupArgs) addMessage(w *write, code int32) {
+	m := &w.msg
+	a.mPhone, a.mMethod = append(a.mPhone, m.PhoneNumber), append(a.mMethod, m.Method)
+	a.mLocale, a.mCode = append(a.mLocale, m.Locale), append(a.mCode, m.Code)
+	a.mText, a.mCreated = append(a.mText, m.Text), append(a.mCreated, toNanos(m.CreatedAt))
+	a.mOf = append(a.mOf, code)
+	// Every caller passes the simulator's retention; the smallest positive one wins.
+	if w.keep > 0 && (a.keep == 0 || w.keep < a.keep) {
+		a.keep = w.keep
+	}
+}
+
+// addCodeMessages adds the messages codes carry, after every message of its own.
+func (a *groupArgs) addCodeMessages() {
+	for _, cm := range a.codeMessages {
+		a.addMessage(cm.w, cm.code)
 	}
 }
 

@@ -61,6 +61,54 @@ func TestGroup_writesSeeEachOther(t *testing.T) {
 	}
 }
 
+// Codes that carry their message and messages of their own, interleaved in one group: each
+// write gets its own verdict, and a code's message is in the outbox only if the code is
+// (refused: within the interval, an unknown number, a replayed nonce).
+func TestGroup_codesCarryTheirMessages(t *testing.T) {
+	db := seeded(t)
+	now := time.Now()
+	msg := func(code string) *camsd.Message {
+		return &camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: code, Text: "t", CreatedAt: now}
+	}
+	if _, errs := postgres.MakeGroup(db, postgres.GroupWrite{AccessKeyID: "k", Nonce: "used", Expires: now.Add(time.Minute), Now: now}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	other := *codeAt(storetest.Number2, now)
+	replayed := *codeAt(storetest.Number1, now)
+	replayed.CustSpaceID = storetest.BetaSpace
+	verdicts, errs := postgres.MakeGroup(db,
+		postgres.GroupWrite{Message: msg("own-1")},
+		postgres.GroupWrite{Code: codeAt(storetest.Number1, now), NotSentAfter: now.Add(-time.Minute), Message: msg("code-ok")},
+		postgres.GroupWrite{Message: msg("own-2")},
+		postgres.GroupWrite{Code: codeAt("8613900000000", now), NotSentAfter: now, Message: msg("code-notfound")},
+		postgres.GroupWrite{Code: &replayed, NotSentAfter: now.Add(-time.Minute), Message: msg("code-replayed"),
+			AccessKeyID: "k", Nonce: "used", Expires: now.Add(time.Minute), Now: now},
+		postgres.GroupWrite{Code: &other, NotSentAfter: now.Add(-time.Minute), Message: msg("code-ok-2")},
+	)
+	want := []string{"ok", "ok", "ok", "notfound", "used", "ok"}
+	for i := range want {
+		if errs[i] != nil || verdicts[i] != want[i] {
+			t.Errorf("write %d: %q, %v; want %q", i, verdicts[i], errs[i], want[i])
+		}
+	}
+	// A later group's code within the interval: refused, and so is its message.
+	if v, _ := postgres.MakeGroup(db, postgres.GroupWrite{Code: codeAt(storetest.Number1, now.Add(time.Second)), NotSentAfter: now.Add(-time.Minute), Message: msg("code-conflict")}); v[0] != "conflict" {
+		t.Errorf("second code within the interval: %q; want conflict", v[0])
+	}
+	ms, err := db.Messages(t.Context(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Code)
+	}
+	// Newest first: the group's own messages were inserted before the codes' messages.
+	if wantMs := []string{"code-ok-2", "code-ok", "own-2", "own-1"}; fmt.Sprint(got) != fmt.Sprint(wantMs) {
+		t.Errorf("outbox holds %v; want %v", got, wantMs)
+	}
+}
+
 // A write PostgreSQL refuses fails alone: the rest of its group is made.
 func TestGroup_oneFailureFailsOnlyItself(t *testing.T) {
 	db := seeded(t)

@@ -35,18 +35,11 @@ type Provider struct {
 // returned wrapped. The Hub hears of the message after it is durable, and not at all if it
 // never becomes so.
 func (p *Provider) SendCode(ctx context.Context, call *camsd.Call, m camsd.CodeMessage) error {
-	msg := camsd.Message{
-		PhoneNumber: m.PhoneNumber,
-		Method:      m.Method,
-		Locale:      m.Locale,
-		Code:        m.Code,
-		Text:        Text(m.Locale, m.Method, m.Code),
-		CreatedAt:   p.now().UTC(),
-	}
+	msg, keep := p.Record(m)
 	if call != nil && p.Hub != nil {
 		return p.captureDeferred(ctx, call, msg)
 	}
-	if err := p.Outbox.AddMessage(ctx, call, msg, p.keep()); err != nil {
+	if err := p.Outbox.AddMessage(ctx, call, msg, keep); err != nil {
 		return fmt.Errorf("sim: capture code message: %w", err)
 	}
 	// Without a call, AddMessage returned after the commit. (With one and no Hub, there is
@@ -71,6 +64,30 @@ func (p *Provider) captureDeferred(ctx context.Context, call *camsd.Call, msg ca
 		p.Hub.publish(msg)
 		return nil
 	})
+}
+
+// RecordsIn says whether o is the outbox p records its messages in (camsd.Recorder): a
+// Store that is, records a code and its message in one write.
+func (p *Provider) RecordsIn(o camsd.Outbox) bool { return p.Outbox == o }
+
+// Record returns the message that delivers m, its text rendered for m's locale and method,
+// and how many messages the outbox keeps.
+func (p *Provider) Record(m camsd.CodeMessage) (camsd.Message, int) {
+	return camsd.Message{
+		PhoneNumber: m.PhoneNumber,
+		Method:      m.Method,
+		Locale:      m.Locale,
+		Code:        m.Code,
+		Text:        Text(m.Locale, m.Method, m.Code),
+		CreatedAt:   p.now().UTC(),
+	}, p.keep()
+}
+
+// Recorded tells the Hub of msg once the store has recorded it durably (err nil).
+func (p *Provider) Recorded(msg camsd.Message, err error) {
+	if err == nil {
+		p.Hub.publish(msg)
+	}
 }
 
 func (p *Provider) keep() int {

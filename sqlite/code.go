@@ -45,7 +45,24 @@ func (db *DB) LastCode(ctx context.Context, custSpaceID, number string) (*camsd.
 // before the commit (see durability.go). A code that the gate lets through goes to the
 // writer's journal (journal.go).
 func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time) error {
+	return db.saveCode(ctx, call, c, notSentAfter, nil, 0)
+}
+
+// SaveCodeMessage is SaveCode for a code that carries its message m: m goes to the journal
+// right behind the code, by the same op, only if the code does, and the outbox then keeps
+// its newest keep, as with AddMessage.
+func (db *DB) SaveCodeMessage(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time, m camsd.Message, keep int) error {
+	return db.saveCode(ctx, call, c, notSentAfter, &m, keep)
+}
+
+func (db *DB) saveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode, notSentAfter time.Time, m *camsd.Message, keep int) error {
 	k := codeKey{c.CustSpaceID, c.PhoneNumber}
+	// withMessage journals m, if any, behind the code.
+	withMessage := func(tx *wtx) {
+		if m != nil {
+			tx.w.jr.add(messageEntry(*m, keep))
+		}
+	}
 	limit, sent := toNanos(notSentAfter), toNanos(c.SentAt)
 	counts := c.Status != camsd.DeliveryFailed
 	insert := func(tx *wtx) error {
@@ -80,6 +97,7 @@ func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode
 				code: c.Code, method: c.Method, locale: c.Locale, at: sent,
 				expiresAt: toNanos(c.ExpiresAt), requestID: c.RequestID,
 				accessKeyID: c.AccessKeyID, status: string(c.Status)})
+			withMessage(tx)
 			return nil
 		}}
 		err := db.w.enqueue(ctx, o)
@@ -115,8 +133,11 @@ func (db *DB) SaveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode
 		case newest > limit:
 			err = &camsd.CodeConflict{Newest: fromNanos(newest)}
 		default:
-			if err = insert(tx); err == nil && counts {
-				newest = max(newest, sent)
+			if err = insert(tx); err == nil {
+				withMessage(tx)
+				if counts {
+					newest = max(newest, sent)
+				}
 			}
 		}
 		g.learn(k, gen, newest, err == nil || errors.Is(err, camsd.ErrConflict))

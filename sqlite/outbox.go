@@ -13,11 +13,16 @@ import (
 func (db *DB) AddMessage(ctx context.Context, call *camsd.Call, m camsd.Message, keep int) error {
 	// Single: no statement; journalSafe: it only journals.
 	o := &op{single: true, journalSafe: true, fn: func(tx *wtx) error {
-		tx.w.jr.add(jentry{kind: jMessage, number: m.PhoneNumber, method: m.Method, locale: m.Locale,
-			code: m.Code, text: m.Text, at: toNanos(m.CreatedAt), keep: int64(max(keep, 0))})
+		tx.w.jr.add(messageEntry(m, keep))
 		return nil
 	}}
 	return db.write(ctx, call, "add message", o, nil)
+}
+
+// messageEntry is m's journal entry, with the outbox's bound.
+func messageEntry(m camsd.Message, keep int) jentry {
+	return jentry{kind: jMessage, number: m.PhoneNumber, method: m.Method, locale: m.Locale,
+		code: m.Code, text: m.Text, at: toNanos(m.CreatedAt), keep: int64(max(keep, 0))}
 }
 
 // Messages returns captured messages newest first, to phoneNumber only when it is not empty,

@@ -123,6 +123,93 @@ func testSaveCode(t *testing.T, open func(t *testing.T) camsd.Store) {
 	})
 }
 
+// testSaveCodeMessage: a code and the message that delivers it are recorded by one write,
+// the message only if the code is; both are there once the call's Wait returns.
+func testSaveCodeMessage(t *testing.T, open func(t *testing.T) camsd.Store) {
+	// saveWithMessage records c, sent, with its message (code c.Code), with a Call, and
+	// returns SaveCodeMessage's error, or Wait's.
+	saveWithMessage := func(t *testing.T, s camsd.Store, c camsd.VerifyCode, notSentAfter time.Time, keep int) error {
+		t.Helper()
+		call := &camsd.Call{}
+		m := camsd.Message{PhoneNumber: c.PhoneNumber, Method: c.Method, Locale: c.Locale, Code: c.Code,
+			Text: "Your verification code is " + c.Code + ".", CreatedAt: c.SentAt}
+		err := s.SaveCodeMessage(t.Context(), call, c, notSentAfter, m, keep)
+		if werr := call.Wait(); err == nil {
+			err = werr
+		}
+		return err
+	}
+	codes := func(t *testing.T, s camsd.Store) []string {
+		t.Helper()
+		ms, err := s.(camsd.Outbox).Messages(t.Context(), "", 0)
+		if err != nil {
+			t.Fatalf("Messages: %v", err)
+		}
+		var got []string
+		for _, m := range ms {
+			got = append(got, m.PhoneNumber+":"+m.Code)
+		}
+		return got
+	}
+	sent := func(c camsd.VerifyCode) camsd.VerifyCode {
+		c.Status = camsd.DeliverySent
+		return c
+	}
+	t.Run("the code, as sent, and its message", func(t *testing.T) {
+		s := seeded(t, open)
+		c := sent(Code(AcmeSpace, Number1, "111111", T0))
+		if err := saveWithMessage(t, s, c, farFuture, 0); err != nil {
+			t.Fatalf("SaveCodeMessage: %v", err)
+		}
+		wantLast(t, s, AcmeSpace, Number1, c)
+		if got, want := codes(t, s), []string{Number1 + ":111111"}; !cmp.Equal(got, want) {
+			t.Errorf("messages %v; want %v", got, want)
+		}
+	})
+	t.Run("a code refused records no message", func(t *testing.T) {
+		s := seeded(t, open)
+		first := sent(Code(AcmeSpace, Number1, "111111", T0))
+		if err := saveWithMessage(t, s, first, farFuture, 0); err != nil {
+			t.Fatalf("SaveCodeMessage: %v", err)
+		}
+		again := sent(Code(AcmeSpace, Number1, "222222", T0.Add(time.Second)))
+		if err := saveWithMessage(t, s, again, again.SentAt.Add(-resend), 0); !errors.Is(err, camsd.ErrConflict) {
+			t.Errorf("SaveCodeMessage within the interval = %v; want ErrConflict", err)
+		}
+		unknown := sent(Code(AcmeSpace, "8613899999999", "333333", T0))
+		if err := saveWithMessage(t, s, unknown, farFuture, 0); !errors.Is(err, camsd.ErrNotFound) {
+			t.Errorf("SaveCodeMessage(unknown number) = %v; want ErrNotFound", err)
+		}
+		wantLast(t, s, AcmeSpace, Number1, first)
+		if got, want := codes(t, s), []string{Number1 + ":111111"}; !cmp.Equal(got, want) {
+			t.Errorf("messages %v; want only the first code's %v", got, want)
+		}
+	})
+	t.Run("the outbox keeps its newest keep", func(t *testing.T) {
+		s := seeded(t, open)
+		for i, sn := range [][2]string{{AcmeSpace, Number1}, {AcmeSpace, Number2}, {BetaSpace, Number1}} {
+			c := sent(Code(sn[0], sn[1], fmt.Sprintf("%06d", i), T0.Add(time.Duration(i)*time.Second)))
+			if err := saveWithMessage(t, s, c, farFuture, 2); err != nil {
+				t.Fatalf("SaveCodeMessage(%d): %v", i, err)
+			}
+		}
+		if got, want := codes(t, s), []string{Number1 + ":000002", Number2 + ":000001"}; !cmp.Equal(got, want) {
+			t.Errorf("messages %v; want %v", got, want)
+		}
+	})
+	t.Run("concurrent callers: one code, one message", func(t *testing.T) {
+		s := seeded(t, open)
+		errs := concurrently(50, func(i int) error {
+			return saveWithMessage(t, s, sent(Code(AcmeSpace, Number1, fmt.Sprintf("%06d", i), T0)), T0.Add(-resend), 0)
+		})
+		winner := onlyWinner(t, errs, camsd.ErrConflict)
+		wantLast(t, s, AcmeSpace, Number1, sent(Code(AcmeSpace, Number1, fmt.Sprintf("%06d", winner), T0)))
+		if got, want := codes(t, s), []string{fmt.Sprintf("%s:%06d", Number1, winner)}; !cmp.Equal(got, want) {
+			t.Errorf("messages %v; want only the winner's %v", got, want)
+		}
+	})
+}
+
 func testSetCodeStatus(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("sets the status of the code sent at sentAt", func(t *testing.T) {
 		s := seeded(t, open)

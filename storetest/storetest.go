@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) camsd.Store) {
 	t.Run("PhoneNumber", func(t *testing.T) { testPhoneNumber(t, open) })
 	t.Run("LastCode", func(t *testing.T) { testLastCode(t, open) })
 	t.Run("SaveCode", func(t *testing.T) { testSaveCode(t, open) })
+	t.Run("SaveCodeMessage", func(t *testing.T) { testSaveCodeMessage(t, open) })
 	t.Run("SetCodeStatus", func(t *testing.T) { testSetCodeStatus(t, open) })
 	t.Run("ChangeNumber", func(t *testing.T) { testChangeNumber(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
