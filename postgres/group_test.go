@@ -308,3 +308,49 @@ func TestDB_callNonceWithChange(t *testing.T) {
 		t.Errorf("the nonce ChangeNumber recorded, used again: %v, want ErrNonceUsed", err)
 	}
 }
+
+// The outbox's trim deletes from where the last one ended, so a message committed after keep
+// newer ones were numbered lands below the trim's bound; every 256th trim sweeps below the
+// bound for such messages, so the outbox does not keep them.
+func TestOutbox_trimSweepsLateMessages(t *testing.T) {
+	schema := freshSchema(t)
+	db := open(t, schema, postgres.Options{})
+	a := admin(t)
+	ctx := t.Context()
+	const keep = 3
+	add := func(code string) {
+		t.Helper()
+		m := camsd.Message{PhoneNumber: storetest.Number1, Method: "sms", Locale: "en_US", Code: code, Text: "t", CreatedAt: time.Now()}
+		if err := db.AddMessage(ctx, nil, m, keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := a.QueryRow(ctx, `SELECT count(*) FROM `+schema+`.messages`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := range 10 {
+		add(fmt.Sprint(i))
+	}
+	if n := count(); n != keep {
+		t.Fatalf("the outbox holds %d messages; want %d", n, keep)
+	}
+	// A message numbered long ago, committed only now: its id is below the bound.
+	if _, err := a.Exec(ctx, `INSERT INTO `+schema+`.messages (id, phone_number, method, locale, code, text, created_at) OVERRIDING SYSTEM VALUE
+		VALUES (1, $1, 'sms', 'en_US', 'late', 't', 0)`, storetest.Number1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 256 {
+		add(fmt.Sprint("more", i))
+	}
+	ms, err := db.Messages(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != keep || ms[0].Code != "more255" {
+		t.Errorf("the outbox holds %d messages, newest %q; want %d, newest more255", len(ms), ms[0].Code, keep)
+	}
+}
