@@ -5,3 +5,6 @@ import "time"
 // SetLimiterClock makes l decide at now's time instead of PostgreSQL's, so that the limiter
 // contract's exact cases can run against the real function.
 func SetLimiterClock(l *Limiter, now func() time.Time) { l.now = now }
+
+// TrimSweepEvery is how often the outbox's trim sweeps below its bound.
+const TrimSweepEvery = trimSweepEvery

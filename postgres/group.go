@@ -45,6 +45,9 @@ const (
 	maxGroup = 512
 	// groupTimeout bounds one group's statement.
 	groupTimeout = 30 * time.Second
+	// trimSweepEvery is how often the outbox's trim also deletes below where the last one
+	// ended, for messages committed after keep newer ones were numbered (write_group).
+	trimSweepEvery = 1024
 )
 
 // Kinds of grouped writes, as write_group names them.
@@ -86,6 +89,8 @@ type groups struct {
 	groups    atomic.Uint64        // groups made
 	writes    atomic.Uint64        // writes made in them
 	fallbacks atomic.Uint64        // groups whose statement failed, so each write was made alone
+	trimmed   atomic.Int64         // the outbox's ids up to this one are trimmed (write_group's p_trim_from)
+	trims     atomic.Uint64        // trims made
 	mu        sync.RWMutex         // held for reading while queueing, for writing by close
 	done      bool
 	stop      chan struct{}
@@ -271,12 +276,13 @@ func (g *groups) exec(batch []*write) error {
 	defer cancel()
 	rows, err := g.pool.Query(ctx, `SELECT kind, idx, verdict, newest FROM write_group(
 		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)`,
+		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)`,
 		a.nKey, a.nNonce, a.nExpires, a.nNow, g.maxNonces,
 		a.cSpace, a.cNumber, a.cCode, a.cMethod, a.cLocale, a.cSent, a.cExpires, a.cRequest,
 		a.cAccessKey, a.cStatus, a.cNotAfter, a.cNonceKey, a.cNonce, a.cNonceExpires, a.cNonceNow,
 		a.sSpace, a.sNumber, a.sSent, a.sStatus,
-		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.mOf, a.keep, outboxLock)
+		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.mOf, a.keep, outboxLock,
+		g.trimmed.Load(), g.trims.Load()%trimSweepEvery == trimSweepEvery-1)
 	if err != nil {
 		return fmt.Errorf("postgres: write group: %w", err)
 	}
@@ -290,6 +296,12 @@ func (g *groups) exec(batch []*write) error {
 		)
 		if err := rows.Scan(&kind, &idx, &verdict, &newest); err != nil {
 			return fmt.Errorf("postgres: write group: %w", err)
+		}
+		if kind == "t" { // the group trimmed the outbox up to newest
+			g.trims.Add(1)
+			for old := g.trimmed.Load(); newest > old && !g.trimmed.CompareAndSwap(old, newest); old = g.trimmed.Load() {
+			}
+			continue
 		}
 		ws := byKind[kind[0]]
 		if len(kind) != 1 || idx < 1 || idx > len(ws) {

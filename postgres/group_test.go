@@ -309,9 +309,9 @@ func TestDB_callNonceWithChange(t *testing.T) {
 	}
 }
 
-// The outbox's trim deletes from where the last one ended, so a message committed after keep
-// newer ones were numbered lands below the trim's bound; every 256th trim sweeps below the
-// bound for such messages, so the outbox does not keep them.
+// The outbox's trim deletes from where the replica's last one ended, so a message committed
+// after keep newer ones were numbered lands below the trim's bound; a sweep every
+// TrimSweepEvery trims deletes below the bound, so the outbox does not keep such messages.
 func TestOutbox_trimSweepsLateMessages(t *testing.T) {
 	schema := freshSchema(t)
 	db := open(t, schema, postgres.Options{})
@@ -343,14 +343,14 @@ func TestOutbox_trimSweepsLateMessages(t *testing.T) {
 		VALUES (1, $1, 'sms', 'en_US', 'late', 't', 0)`, storetest.Number1); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 256 {
+	for i := range postgres.TrimSweepEvery {
 		add(fmt.Sprint("more", i))
 	}
 	ms, err := db.Messages(ctx, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != keep || ms[0].Code != "more255" {
-		t.Errorf("the outbox holds %d messages, newest %q; want %d, newest more255", len(ms), ms[0].Code, keep)
+	if last := fmt.Sprint("more", postgres.TrimSweepEvery-1); len(ms) != keep || ms[0].Code != last {
+		t.Errorf("the outbox holds %d messages, newest %q; want %d, newest %s", len(ms), ms[0].Code, keep, last)
 	}
 }

@@ -5,13 +5,9 @@
 -- only if the code was ('ok'), and has no verdict of its own: the code's is its. Messages of
 -- their own come first in the m_ arrays, so that their verdicts' idx count them alone.
 --
--- The outbox's trim keeps where it ended (outbox_trim.bound: every id at or below it is gone,
--- or was committed too late for the trim that passed it) so that the next one starts there.
-CREATE TABLE outbox_trim (
-	bound bigint NOT NULL,
-	trims bigint NOT NULL
-);
-INSERT INTO outbox_trim (bound, trims) SELECT coalesce(min(id), 1) - 1, 0 FROM messages;
+-- The outbox's trim starts where the replica's last one ended: p_trim_from, every id at or
+-- below which a trim deleted already; a group that trims returns a row of kind 't' whose
+-- newest is its new bound. With p_sweep, a trim deletes below p_trim_from too.
 
 DROP FUNCTION write_group(text[], text[], bigint[], bigint[], integer,
 	text[], text[], text[], text[], text[], bigint[], bigint[], text[], text[], text[], bigint[],
@@ -26,7 +22,8 @@ CREATE FUNCTION write_group(
 	c_nonce_key text[], c_nonce text[], c_nonce_expires bigint[], c_nonce_now bigint[],
 	s_space text[], s_number text[], s_sent bigint[], s_status text[],
 	m_phone text[], m_method text[], m_locale text[], m_code text[], m_text text[],
-	m_created bigint[], m_of integer[], p_keep integer, p_outbox_lock bigint)
+	m_created bigint[], m_of integer[], p_keep integer, p_outbox_lock bigint,
+	p_trim_from bigint, p_sweep boolean)
 RETURNS TABLE (kind text, idx integer, verdict text, newest bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -36,8 +33,6 @@ DECLARE
 	v_key  text;
 	v_sent bigint;
 	v_trim bigint;
-	v_from bigint;
-	v_trims bigint;
 	v_held integer;
 	v_last bigint;
 	v_r    record;
@@ -153,23 +148,24 @@ BEGIN
 		-- One trim for the whole group, by whichever group holds the outbox's lock; a group
 		-- that finds it taken leaves its surplus to the next trim. Ids only grow, so the
 		-- newest p_keep are the ids above max(id) - p_keep: the trim deletes the ids between
-		-- the last trim's bound and that, a range that starts where the last one ended. (Found
-		-- by walking p_keep entries down from the newest, the bound cost a heap visit per
-		-- entry, about a third of PostgreSQL's CPU per call; and a range open below would
-		-- walk again the index entries of every row trimmed since the last VACUUM.)
-		-- A message whose group commits after p_keep newer ones were numbered lands below the
-		-- bound: every 256th trim sweeps below it for such rows.
+		-- where the replica's last trim ended and that. (Found by walking p_keep entries
+		-- down from the newest, the bound cost a heap visit per entry, about a third of
+		-- PostgreSQL's CPU per call; a range open below would walk again the index entries
+		-- of every row trimmed since the last VACUUM; a row that keeps the bound would be
+		-- updated by every group, and read through all its dead versions.)
+		-- A message whose group commits after p_keep newer ones were numbered lands below
+		-- the bound: a sweep (p_sweep, every 1024th trim of a replica) deletes below it.
 		IF p_keep > 0 AND pg_try_advisory_xact_lock(p_outbox_lock) THEN
 			SELECT max(id) - p_keep INTO v_trim FROM messages;
-			SELECT bound, trims INTO v_from, v_trims FROM outbox_trim;
-			IF v_trim > v_from THEN
-				DELETE FROM messages WHERE id > v_from AND id <= v_trim;
-				UPDATE outbox_trim SET bound = v_trim, trims = trims + 1;
-				IF v_trims % 256 = 255 THEN
+			IF v_trim > p_trim_from THEN
+				DELETE FROM messages WHERE id > p_trim_from AND id <= v_trim;
+				IF p_sweep THEN
 					-- Planned for its value (EXECUTE): a plan for any bound would read the
 					-- whole table.
-					EXECUTE format('DELETE FROM messages WHERE id <= %s', v_from);
+					EXECUTE format('DELETE FROM messages WHERE id <= %s', p_trim_from);
 				END IF;
+				kind := 't'; idx := 0; verdict := 'ok'; newest := v_trim;
+				RETURN NEXT;
 			END IF;
 		END IF;
 		FOR i IN 1 .. cardinality(m_phone) LOOP
