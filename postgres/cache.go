@@ -15,7 +15,9 @@ import (
 const maxCached = 10_000
 
 // tenantCache keeps, in this replica's memory, the AccessKeys (with their account, user and
-// policies) and the spaces that every request reads, and which keys and spaces do not exist.
+// policies) and the spaces that every request reads, and which keys and spaces do not exist;
+// and the phone numbers that every code sent reads (only those found: a number not found may
+// be initiated on another replica a moment later, and is read again).
 // Other replicas, and psql, change the same tables, so the cache trusts only what the listener
 // (listen.go) vouches for:
 //
@@ -28,7 +30,8 @@ const maxCached = 10_000
 //     once: then everything is dropped, and reads go to PostgreSQL until the listener is back
 //     and listening, when everything is dropped again (what changed in between was not told).
 //   - A replica's own ApplySeed and DeleteKey drop everything once committed, so that its next
-//     read sees the change without waiting for the notification.
+//     read sees the change without waiting for the notification; its own ChangeNumber drops
+//     that number's records. (A number's row change notifies the number: migration 0011.)
 //
 // A read that misses notes the generation, reads PostgreSQL and keeps what it read only if no
 // invalidation came in between (it may have read a snapshot from before the change) and the
@@ -39,7 +42,8 @@ type tenantCache struct {
 	until      time.Time // the lease: the cache answers before it; zero when not listening
 	principals entries[*camsd.Principal]
 	spaces     entries[camsd.Space]
-	roles      entries[accountRole] // by uid NUL name
+	roles      entries[accountRole]       // by uid NUL name
+	numbers    entries[camsd.PhoneNumber] // by number NUL space; found ones only
 
 	hits, misses atomic.Uint64
 }
@@ -50,6 +54,8 @@ type tenantCache struct {
 type entries[V any] struct {
 	found  map[string]V
 	absent map[string]struct{}
+	// foundOnly: absent is not kept.
+	foundOnly bool
 }
 
 func (e *entries[V]) clear() {
@@ -102,19 +108,42 @@ func cached[V any](c *tenantCache, e *entries[V], k string, read func() (V, erro
 	k = strings.Clone(k) // not a slice of a large request
 	if err == nil {
 		put(&e.found, k, v)
-	} else {
+	} else if !e.foundOnly {
 		put(&e.absent, k, struct{}{})
 	}
 	return v, err
 }
 
+// numberKey is the numbers' key of the number in the space.
+func numberKey(custSpaceID, number string) string { return number + "\x00" + custSpaceID }
+
+// forgetNumber forgets number's records in every space and makes reads in progress keep
+// nothing.
+func (c *tenantCache) forgetNumber(number string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	prefix := number + "\x00"
+	for k := range c.numbers.found {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.numbers.found, k)
+		}
+	}
+}
+
 // invalidate forgets what came from table (a table's name, as the triggers send it; anything
 // else forgets everything) and makes reads in progress keep nothing.
 func (c *tenantCache) invalidate(table string) {
+	if number, ok := strings.CutPrefix(table, "phone_numbers "); ok {
+		c.forgetNumber(number)
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	switch table {
+	case "phone_numbers":
+		c.numbers.clear()
 	case "spaces":
 		c.spaces.clear()
 	case "users", "access_keys", "user_policies":
@@ -125,10 +154,16 @@ func (c *tenantCache) invalidate(table string) {
 	case "roles", "role_policies":
 		c.roles.clear()
 	default:
-		c.principals.clear()
-		c.spaces.clear()
-		c.roles.clear()
+		c.clear()
 	}
+}
+
+// clear forgets everything; c.mu is held.
+func (c *tenantCache) clear() {
+	c.principals.clear()
+	c.spaces.clear()
+	c.roles.clear()
+	c.numbers.clear()
 }
 
 // invalidateAll forgets everything.
@@ -140,9 +175,7 @@ func (c *tenantCache) start(until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.principals.clear()
-	c.spaces.clear()
-	c.roles.clear()
+	c.clear()
 	c.until = until
 }
 
@@ -159,15 +192,13 @@ func (c *tenantCache) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.principals.clear()
-	c.spaces.clear()
-	c.roles.clear()
+	c.clear()
 	c.until = time.Time{}
 }
 
-// CacheHits returns how many Principal and Space calls this DB answered from its tenant cache.
+// CacheHits returns how many Principal, Space and PhoneNumber calls this DB answered from its tenant cache.
 func (db *DB) CacheHits() uint64 { return db.tenants.hits.Load() }
 
-// CacheMisses returns how many Principal and Space calls this DB answered by reading
+// CacheMisses returns how many Principal, Space and PhoneNumber calls this DB answered by reading
 // PostgreSQL, because the cache did not hold the answer or was not in use.
 func (db *DB) CacheMisses() uint64 { return db.tenants.misses.Load() }

@@ -406,3 +406,95 @@ func TestCache_closeStopsListener(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func number(t *testing.T, db *postgres.DB, space, n string) func() error {
+	return func() error { _, err := db.PhoneNumber(t.Context(), space, n); return err }
+}
+
+// numberIs returns a check that db's PhoneNumber of n in space has the status given, or is not
+// found when status is "".
+func numberIs(t *testing.T, db *postgres.DB, space, n string, status camsd.NumberStatus) func() string {
+	return func() string {
+		got, err := db.PhoneNumber(t.Context(), space, n)
+		switch {
+		case status == "" && errors.Is(err, camsd.ErrNotFound):
+			return ""
+		case err != nil:
+			return fmt.Sprintf("PhoneNumber(%s, %s): %v", space, n, err)
+		case status == "":
+			return fmt.Sprintf("PhoneNumber(%s, %s) found; want ErrNotFound", space, n)
+		case got.Status != status:
+			return fmt.Sprintf("PhoneNumber(%s, %s) = %s; want %s", space, n, got.Status, status)
+		}
+		return ""
+	}
+}
+
+// A number's change through one replica: that replica sees it on its next read, the other
+// within a second; a number not found is not cached, so one added a moment later is found at
+// once, by either replica.
+func TestCache_numbers(t *testing.T) {
+	dbs := replicas(t, 2, postgres.Options{})
+	a, b := dbs[0], dbs[1]
+	for _, db := range dbs {
+		warm(t, db, number(t, db, storetest.AcmeSpace, storetest.Number1))
+		warm(t, db, number(t, db, storetest.BetaSpace, storetest.Number1))
+	}
+	hits := b.CacheHits()
+	if msg := numberIs(t, b, storetest.AcmeSpace, storetest.Number1, camsd.StatusMigrating)(); msg != "" || b.CacheHits() != hits+1 {
+		t.Fatalf("a warm number read: %s (cache hits %d -> %d)", msg, hits, b.CacheHits())
+	}
+	err := a.ChangeNumber(t.Context(), nil, storetest.AcmeSpace, storetest.Number1, time.Time{}, func(tx *camsd.NumberTxn) error {
+		for i := range tx.Records {
+			tx.Records[i].Status = camsd.StatusVerified
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	for _, space := range []string{storetest.AcmeSpace, storetest.BetaSpace} {
+		if msg := numberIs(t, a, space, storetest.Number1, camsd.StatusVerified)(); msg != "" {
+			t.Errorf("the replica that changed it: %s", msg)
+		}
+		within(t, since, "changed number", numberIs(t, b, space, storetest.Number1, camsd.StatusVerified))
+	}
+
+	const fresh = "8613800000099"
+	if msg := numberIs(t, b, storetest.AcmeSpace, fresh, "")(); msg != "" {
+		t.Fatal(msg)
+	}
+	err = a.ChangeNumber(t.Context(), nil, storetest.AcmeSpace, fresh, time.Time{}, func(tx *camsd.NumberTxn) error {
+		tx.Records = append(tx.Records, camsd.PhoneNumber{CustSpaceID: storetest.AcmeSpace, Number: fresh, ID: "pn-fresh", Status: camsd.StatusMigrating})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range dbs {
+		if msg := numberIs(t, db, storetest.AcmeSpace, fresh, camsd.StatusMigrating)(); msg != "" {
+			t.Errorf("a number added a moment ago: %s", msg)
+		}
+	}
+}
+
+// A number changed by plain SQL, as psql would: every replica sees it within a second.
+func TestCache_numbersPlainSQL(t *testing.T) {
+	schema := freshSchema(t)
+	a, b := open(t, schema, postgres.Options{}), open(t, schema, postgres.Options{})
+	if err := a.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []*postgres.DB{a, b} {
+		warm(t, db, number(t, db, storetest.AcmeSpace, storetest.Number2))
+	}
+	if _, err := admin(t).Exec(t.Context(), `UPDATE `+pgx.Identifier{schema, "phone_numbers"}.Sanitize()+
+		` SET status = 'DISCONNECTED' WHERE number = $1`, storetest.Number2); err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now()
+	for _, db := range []*postgres.DB{a, b} {
+		within(t, since, "number changed by SQL", numberIs(t, db, storetest.AcmeSpace, storetest.Number2, camsd.StatusDisconnected))
+	}
+}

@@ -66,7 +66,11 @@ func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, n
 			return wrap("change number", err)
 		}
 	}
-	return wrap("change number", tx.Commit(ctx))
+	err = tx.Commit(ctx)
+	// Even after an error: the commit may have happened. Other replicas hear of it through
+	// the number's notification.
+	db.tenants.forgetNumber(number)
+	return wrap("change number", err)
 }
 
 // numberTxn is a camsd.NumberTxn with what the store needs to write it back.

@@ -63,7 +63,7 @@ type DB struct {
 
 	numberReads chan *numberRead // PhoneNumber's batches (numberread.go)
 
-	tenants  tenantCache // keys and spaces (cache.go)
+	tenants  tenantCache // keys, spaces and numbers (cache.go)
 	listener *listener   // keeps tenants honest (listen.go)
 }
 
@@ -99,6 +99,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db := &DB{pool: pool, now: opts.Now, maxNonces: opts.MaxNonces, keys: opts.Keys}
+	db.tenants.numbers.foundOnly = true
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -8,13 +8,16 @@ import (
 	"github.com/camsd/camsd/seal"
 )
 
-// Principal and Space answer from the tenant cache (cache.go) while its listener (listen.go)
-// vouches for it. That is safe although replicas share the tables: every change of a tenant
+// Principal, Space and PhoneNumber answer from the tenant cache (cache.go) while its listener
+// (listen.go) vouches for it. That is safe although replicas share the tables: every change of a tenant
 // table, by any replica or by psql, is notified to every replica, which drops what it cached
 // as soon as it reads the notification; and when the notification connection is lost, or goes
 // quiet for a second, the cache stops answering until it listens again, then starts empty. So
 // a disabled key stops signing on every replica within a second, and at once on the replica
-// that disabled it.
+// that disabled it. A number's state read from the cache may lag a change made through
+// another replica by as long (normally milliseconds): the rules that change a number decide
+// inside ChangeNumber, on its current record, and a code's compare-and-set reads the codes
+// table itself.
 
 // principalQuery reads a key, its account, its user and the user's policies in one statement,
 // so that one snapshot answers (an ApplySeed between two queries cannot mix old and new).
@@ -116,20 +119,31 @@ func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*cam
 	if !validText(custSpaceID) || !validText(number) {
 		return nil, camsd.ErrNotFound
 	}
+	n, err := cached(&db.tenants, &db.tenants.numbers, numberKey(custSpaceID, number), func() (camsd.PhoneNumber, error) {
+		return db.readNumber(ctx, custSpaceID, number)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// readNumber reads the number in the space from PostgreSQL, in a batch with other calls'.
+func (db *DB) readNumber(ctx context.Context, custSpaceID, number string) (camsd.PhoneNumber, error) {
 	r := &numberRead{space: custSpaceID, number: number, done: make(chan struct{})}
 	if err := send(ctx, db.groups, db.numberReads, r); err != nil {
-		return nil, err
+		return camsd.PhoneNumber{}, err
 	}
 	select {
 	case <-r.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return camsd.PhoneNumber{}, ctx.Err()
 	}
 	switch {
 	case r.err != nil:
-		return nil, wrap("phone number", r.err)
+		return camsd.PhoneNumber{}, wrap("phone number", r.err)
 	case !r.found:
-		return nil, camsd.ErrNotFound
+		return camsd.PhoneNumber{}, camsd.ErrNotFound
 	}
-	return &r.n, nil
+	return r.n, nil
 }
