@@ -45,19 +45,23 @@
 //     (upserts alone could deadlock, or collide on a user's replaced policies). Each number it
 //     adds is added under the number's lock, so never in the middle of a ChangeNumber.
 //   - A group trims the outbox under an advisory lock after adding its messages, so the outbox
-//     holds the newest keep messages, more only while groups race.
+//     holds the newest keep messages: more only while groups race, or until the next sweep for
+//     a message committed after keep newer ones were numbered; fewer only while ids that a
+//     failed group drew are among the newest keep.
 //   - Records appended by ChangeNumber get ids from a sequence, unique across replicas.
 //
 // # Tenant cache
 //
-// Principal and Space, read by every request, answer from memory (cache.go): keys with their
-// account, RAM user and policies, spaces, and ids known not to exist. Ids that PostgreSQL's
+// Principal and Space, read by every request, and PhoneNumber, read by every code sent,
+// answer from memory (cache.go): keys with their account, RAM user and policies, spaces, and
+// ids known not to exist; numbers found (a number not found is read again every time). Ids that PostgreSQL's
 // text could not hold (not UTF-8, a NUL, over 256 bytes) are not found, without a query.
 // Replicas share the tables, so a cache that another replica's change did not reach would let
 // a disabled key sign requests; what keeps it honest:
 //
 //   - Statement triggers on accounts, users, access_keys, user_policies and spaces (migration
-//     0004) pg_notify a channel named after the schema, so every writer (ApplySeed and
+//     0004), and a row trigger on phone_numbers that names the number (migration 0011),
+//     pg_notify a channel named after the schema, so every writer (ApplySeed and
 //     DeleteKey on any replica, the admin API, psql) tells every replica, at its commit. Each
 //     replica's listener (listen.go), on a connection of its own named camsd-listen, drops the
 //     notified table's entries as soon as it reads the notification.
@@ -67,8 +71,11 @@
 //     to 2 s) and listens again, when it drops everything once more, since changes made in
 //     between were not told. A connection that dies silently stops the cache within a second.
 //   - A read that missed keeps its answer only if no invalidation came while it read.
-//   - A replica's own ApplySeed and DeleteKey drop its cache once committed, so it sees its
-//     own change at once; other replicas see it within a second, normally within milliseconds.
+//   - A replica's own ApplySeed and DeleteKey drop its cache once committed, and its own
+//     ChangeNumber that number's records, so it sees its own change at once; other replicas
+//     see it within a second, normally within milliseconds. (A number's state can so lag by
+//     as much on another replica; the rules that change a number decide inside ChangeNumber
+//     on its current record, and a code's compare-and-set reads the codes table.)
 //
 // # Durability: group commit
 //
