@@ -155,23 +155,20 @@ func testSaveCodeMessage(t *testing.T, open func(t *testing.T) camsd.Store) {
 		c.Status = camsd.DeliverySent
 		return c
 	}
-	t.Run("the code, as sent, and its message", func(t *testing.T) {
-		s := seeded(t, open)
-		c := sent(Code(AcmeSpace, Number1, "111111", T0))
-		if err := saveWithMessage(t, s, c, farFuture, 0); err != nil {
-			t.Fatalf("SaveCodeMessage: %v", err)
-		}
-		wantLast(t, s, AcmeSpace, Number1, c)
-		if got, want := codes(t, s), []string{Number1 + ":111111"}; !cmp.Equal(got, want) {
-			t.Errorf("messages %v; want %v", got, want)
-		}
-	})
-	t.Run("a code refused records no message", func(t *testing.T) {
+	t.Run("the code, as sent, and its message; none for a code refused", func(t *testing.T) {
 		s := seeded(t, open)
 		first := sent(Code(AcmeSpace, Number1, "111111", T0))
 		if err := saveWithMessage(t, s, first, farFuture, 0); err != nil {
 			t.Fatalf("SaveCodeMessage: %v", err)
 		}
+		check := func(when string) {
+			t.Helper()
+			wantLast(t, s, AcmeSpace, Number1, first)
+			if got, want := codes(t, s), []string{Number1 + ":111111"}; !cmp.Equal(got, want) {
+				t.Errorf("%s: messages %v; want only the first code's %v", when, got, want)
+			}
+		}
+		check("recorded")
 		again := sent(Code(AcmeSpace, Number1, "222222", T0.Add(time.Second)))
 		if err := saveWithMessage(t, s, again, again.SentAt.Add(-resend), 0); !errors.Is(err, camsd.ErrConflict) {
 			t.Errorf("SaveCodeMessage within the interval = %v; want ErrConflict", err)
@@ -180,10 +177,7 @@ func testSaveCodeMessage(t *testing.T, open func(t *testing.T) camsd.Store) {
 		if err := saveWithMessage(t, s, unknown, farFuture, 0); !errors.Is(err, camsd.ErrNotFound) {
 			t.Errorf("SaveCodeMessage(unknown number) = %v; want ErrNotFound", err)
 		}
-		wantLast(t, s, AcmeSpace, Number1, first)
-		if got, want := codes(t, s), []string{Number1 + ":111111"}; !cmp.Equal(got, want) {
-			t.Errorf("messages %v; want only the first code's %v", got, want)
-		}
+		check("refused")
 	})
 	t.Run("the outbox keeps its newest keep", func(t *testing.T) {
 		s := seeded(t, open)
