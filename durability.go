@@ -1,6 +1,7 @@
 package camsd
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -89,4 +90,48 @@ func (c *Call) Wait() error {
 		errs = append(errs, w())
 	}
 	return errors.Join(errs...)
+}
+
+// A Commit is the end of the group one queued write was made in: the write's outcome (nil:
+// the write is durable), known once Done is closed. Both stores queue their writes and have a
+// writer make them in groups; the writer ends the Commit of each write it took, and the
+// write's caller waits on it at once (Wait) or leaves the wait to its call (Call.Await).
+type Commit struct {
+	done chan struct{}
+	err  error
+}
+
+// NewCommit returns a Commit that has not ended.
+func NewCommit() *Commit { return &Commit{done: make(chan struct{})} }
+
+// End ends c with the write's outcome. It is called once, by the writer.
+func (c *Commit) End(err error) {
+	c.err = err
+	close(c.done)
+}
+
+// Done is closed once c has ended.
+func (c *Commit) Done() <-chan struct{} { return c.done }
+
+// Wait returns c's outcome once c has ended, or ctx's error if ctx ends first (the write is
+// still made: a queued write is the writer's).
+func (c *Commit) Wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Await leaves the wait for commit to the call: the call's Wait returns commit's outcome,
+// through wrap if wrap is not nil. On a nil *Call it waits at once and returns the outcome.
+func (c *Call) Await(commit *Commit, wrap func(error) error) error {
+	return c.Defer(func() error {
+		err := commit.Wait(context.Background())
+		if wrap != nil {
+			err = wrap(err)
+		}
+		return err
+	})
 }

@@ -1,7 +1,9 @@
 package camsd
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -46,5 +48,47 @@ func TestCall_TakeNonce(t *testing.T) {
 	}
 	if c.TakeNonce() != nil || c.Nonce != nil {
 		t.Fatal("the nonce is still there after it was taken")
+	}
+}
+
+// A Commit's waiters learn its outcome once the writer ends it; a Call that awaits it waits
+// for it in Wait, through wrap; a nil Call waits at once.
+func TestCommit(t *testing.T) {
+	boom := errors.New("boom")
+	c := NewCommit()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait before End with a canceled ctx = %v; want context.Canceled", err)
+	}
+	call := &Call{}
+	if err := call.Await(c, func(err error) error { return fmt.Errorf("wrapped: %w", err) }); err != nil {
+		t.Fatalf("Await returned %v before the commit ended", err)
+	}
+	done := make(chan error)
+	go func() { done <- call.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the call's Wait returned %v before the commit ended", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	c.End(boom)
+	if err := <-done; !errors.Is(err, boom) || err.Error() != "wrapped: boom" {
+		t.Errorf("the call's Wait = %v; want wrapped: boom", err)
+	}
+	if err := c.Wait(context.Background()); err != boom {
+		t.Errorf("Wait after End = %v; want boom", err)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Error("Done is not closed after End")
+	}
+
+	ok := NewCommit()
+	ok.End(nil)
+	var none *Call
+	if err := none.Await(ok, nil); err != nil {
+		t.Errorf("nil Call's Await of a commit that ended well = %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"time"
 
 	"github.com/camsd/camsd"
@@ -26,7 +27,7 @@ type GroupWrite struct {
 func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 	batch := make([]*write, len(ws))
 	for i, g := range ws {
-		w := &write{done: make(chan struct{})}
+		w := &write{commit: camsd.NewCommit()}
 		switch {
 		case g.Code == nil && g.Nonce != "":
 			w.kind, w.accessKeyID, w.nonce, w.expires, w.now = kindNonce, g.AccessKeyID, g.Nonce, toNanos(g.Expires), toNanos(g.Now)
@@ -48,7 +49,7 @@ func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 	}
 	db.groups.makeAll(batch)
 	for _, w := range batch {
-		verdicts, errs = append(verdicts, w.verdict), append(errs, w.err)
+		verdicts, errs = append(verdicts, w.verdict), append(errs, w.commit.Wait(context.Background()))
 	}
 	return verdicts, errs
 }

@@ -58,7 +58,7 @@ const (
 	kindMessage = 'm'
 )
 
-// write is one grouped write and, once done is closed, its outcome.
+// write is one grouped write and, once its commit has ended, its outcome.
 type write struct {
 	kind byte
 
@@ -73,10 +73,9 @@ type write struct {
 	keep    int
 	withMsg bool
 
-	done    chan struct{}
+	commit  *camsd.Commit // ended with the write's error once its group is made
 	verdict string
 	newest  int64 // kindCode's conflict: sent_at of the code it lost to
-	err     error
 }
 
 // groups is the queue of grouped writes and its writers.
@@ -115,7 +114,7 @@ func (g *groups) do(ctx context.Context, w *write) error {
 	if err := g.start(ctx, g.shared, w); err != nil {
 		return err
 	}
-	return w.wait(ctx)
+	return w.commit.Wait(ctx)
 }
 
 // later queues w for a write whose caller needs nothing from it but its commit: without a
@@ -130,9 +129,9 @@ func (g *groups) later(ctx context.Context, call *camsd.Call, w *write, wrap fun
 		return wrap(err)
 	}
 	if call == nil {
-		return wrap(w.wait(ctx))
+		return wrap(w.commit.Wait(ctx))
 	}
-	return call.Defer(func() error { return wrap(w.wait(context.Background())) })
+	return call.Await(w.commit, wrap)
 }
 
 // callQueue is the writer whose queue takes the writes call leaves to its Wait: one for all of
@@ -142,19 +141,9 @@ func callQueue(call *camsd.Call) int {
 	return int(reflect.ValueOf(call).Pointer()>>4) % writers
 }
 
-// wait returns w's error once its group is made, or ctx's if it ends first.
-func (w *write) wait(ctx context.Context) error {
-	select {
-	case <-w.done:
-		return w.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // start queues w on q.
 func (g *groups) start(ctx context.Context, q chan *write, w *write) error {
-	w.done = make(chan struct{})
+	w.commit = camsd.NewCommit()
 	return send(ctx, g, q, w)
 }
 
@@ -250,16 +239,12 @@ func (g *groups) make(batch []*write) {
 	if err != nil && len(batch) > 1 {
 		g.fallbacks.Add(1)
 		for _, w := range batch {
-			w.err = g.exec([]*write{w})
-			close(w.done)
+			w.commit.End(g.exec([]*write{w}))
 		}
 		return
 	}
 	for _, w := range batch {
-		if err != nil {
-			w.err = err
-		}
-		close(w.done)
+		w.commit.End(err)
 	}
 }
 

@@ -107,10 +107,10 @@ func (db *DB) saveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode
 			return wrap("save code", err)
 		}
 		if d != nil {
-			d.Defer(func() error { return g.settled(k, wrap("save code", o.wait())) })
+			d.Await(o.commit, func(err error) error { return g.settled(k, wrap("save code", err)) })
 			return nil
 		}
-		if err := db.w.await(ctx, o, o.committed); err != nil {
+		if err := db.w.await(ctx, o, o.commit.Done()); err != nil {
 			return g.settled(k, err)
 		}
 		return g.settled(k, wrap("save code", o.err))
@@ -152,7 +152,7 @@ func (db *DB) saveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode
 		g.learn(k, gen, 0, false)
 		return wrap("save code", err)
 	}
-	signal := o.committed
+	signal := o.commit.Done()
 	if d != nil {
 		signal = o.executed
 	}
@@ -169,7 +169,7 @@ func (db *DB) saveCode(ctx context.Context, call *camsd.Call, c camsd.VerifyCode
 	if o.outcome != nil {
 		return wrap("save code", o.outcome)
 	}
-	d.Defer(func() error { return g.settled(k, wrap("save code", o.wait())) })
+	d.Await(o.commit, func(err error) error { return g.settled(k, wrap("save code", err)) })
 	return nil
 }
 

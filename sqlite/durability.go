@@ -48,7 +48,7 @@ func (db *DB) write(ctx context.Context, call *camsd.Call, what string, o *op, u
 	if err := db.w.enqueue(ctx, o); err != nil {
 		return fail(err)
 	}
-	return call.Defer(func() error { return fail(o.wait()) })
+	return call.Await(o.commit, fail)
 }
 
 // decide runs o for a method whose caller needs o's outcome, and reports o's errors as
@@ -61,5 +61,5 @@ func (db *DB) decide(ctx context.Context, call *camsd.Call, what string, o *op) 
 	if err := db.w.execute(ctx, o); err != nil {
 		return wrap(what, err)
 	}
-	return call.Defer(func() error { return wrap(what, o.wait()) })
+	return call.Await(o.commit, func(err error) error { return wrap(what, err) })
 }

@@ -95,7 +95,7 @@ func startSyncer(fsync func(*os.File) error) *syncer {
 }
 
 // add hands over the ops of a group that has ended, whose record went to f (nil: none);
-// their err is set, and the syncer closes their committed channels once f is durable.
+// their err is set, and the syncer ends their commits once f is durable.
 func (s *syncer) add(ops []*op, f *os.File) {
 	s.mu.Lock()
 	s.pending = append(s.pending, ops...)
@@ -160,7 +160,7 @@ func (s *syncer) run() {
 			if err != nil {
 				o.err = err
 			}
-			close(o.committed)
+			o.commit.End(o.err)
 		}
 		if err == nil && calls(ops, s.commitSiblings) >= s.commitSiblings {
 			if d := s.commitDelay - s.now().Sub(start); d > 0 {

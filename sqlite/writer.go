@@ -81,8 +81,8 @@ type writer struct {
 //
 // Every op that the writer takes is signalled exactly twice, in this order: executed, once
 // fn has run inside the open group (outcome holds fn's error) or the group broke before it
-// could; committed, once the group is durable or has failed (err holds the op's final error:
-// fn's, or the group's if it failed).
+// could; committed, once the group is durable or has failed: commit ends with the op's final
+// error (fn's, or the group's if it failed), which err holds until then.
 type op struct {
 	fn func(tx *wtx) error
 
@@ -113,7 +113,8 @@ type op struct {
 	outcome, err error
 	// executed is nil unless the op's maker waits for it (execute): most ops are only
 	// waited for until committed, and a channel is an allocation.
-	executed, committed chan struct{}
+	executed chan struct{}
+	commit   *camsd.Commit
 }
 
 // startWriter starts a writer on conn, whose database's write-ahead log is the file at
@@ -170,10 +171,10 @@ func (w *writer) do(ctx context.Context, o *op) error {
 	if err := w.enqueue(ctx, o); err != nil {
 		return err
 	}
-	if err := w.await(ctx, o, o.committed); err != nil {
+	if err := w.await(ctx, o, o.commit.Done()); err != nil {
 		return err
 	}
-	return o.err
+	return o.wait()
 }
 
 // execute runs o like do but returns as soon as fn has run inside the open group, with
@@ -191,10 +192,7 @@ func (w *writer) execute(ctx context.Context, o *op) error {
 }
 
 // wait blocks until o's group has ended and returns o's final error.
-func (o *op) wait() error {
-	<-o.committed
-	return o.err
-}
+func (o *op) wait() error { return o.commit.Wait(context.Background()) }
 
 // enqueue queues o and returns at once, without waiting for the writer; o then runs whatever
 // ctx does, unless a wait on it gives it up (await). The caller learns o's result from
@@ -203,7 +201,7 @@ func (w *writer) enqueue(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o.committed = make(chan struct{}) // executed is the caller's to make, if it waits for it
+	o.commit = camsd.NewCommit() // executed is the caller's to make, if it waits for it
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -466,7 +464,7 @@ func (w *writer) end(t *txn) {
 	w.writes.Add(uint64(len(t.ops)))
 	if err != nil || w.sync == nil {
 		for _, o := range t.ops {
-			close(o.committed)
+			o.commit.End(o.err)
 		}
 	} else {
 		w.sync.add(t.ops, written)

@@ -153,7 +153,7 @@ func (w *writer) commit(batch []*op) {
 // batch readies ops as enqueue does, for a hand-driven commit.
 func batch(ops ...*op) []*op {
 	for _, o := range ops {
-		o.executed, o.committed = make(chan struct{}), make(chan struct{})
+		o.executed, o.commit = make(chan struct{}), camsd.NewCommit()
 	}
 	return ops
 }
@@ -166,7 +166,7 @@ func closing(w *writer) bool {
 }
 
 // signalled reports whether ch is closed.
-func signalled(ch chan struct{}) bool {
+func signalled(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
 		return true
@@ -213,8 +213,8 @@ func TestWriter_commit(t *testing.T) {
 			ops := batch(insertMessage("a", nil), breaker(single), insertMessage("c", nil))
 			handWriter(t, db).commit(ops)
 			for i, o := range ops {
-				if !signalled(o.executed) || !signalled(o.committed) {
-					t.Errorf("op %d not signalled: executed %v, committed %v", i, signalled(o.executed), signalled(o.committed))
+				if !signalled(o.executed) || !signalled(o.commit.Done()) {
+					t.Errorf("op %d not signalled: executed %v, committed %v", i, signalled(o.executed), signalled(o.commit.Done()))
 				}
 				if o.err == nil {
 					t.Errorf("op %d: nil error; want the transaction's failure", i)
@@ -241,7 +241,7 @@ func TestWriter_commit(t *testing.T) {
 			close(done)
 		}()
 		<-first.executed
-		if signalled(first.committed) {
+		if signalled(first.commit.Done()) {
 			t.Error("committed before the transaction ended")
 		}
 		close(stop)
