@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -255,5 +258,48 @@ func TestBench_replicas(t *testing.T) {
 	defer c.Close()
 	if keys, _, err := c.Scan(t.Context(), 0, m[1]+"*", 1000).Result(); err != nil || len(keys) > 0 {
 		t.Errorf("keys under %s after the run: %v (%v)", m[1], keys, err)
+	}
+}
+
+// The load generator's clients keep one connection to each server they call: with several
+// replicas, calls spread over them do not close and dial connections (which would bill the
+// replicas' runs for TCP handshakes a one-replica run does not pay).
+func TestLoadClient_keepsConnectionsToEveryReplica(t *testing.T) {
+	const clients, calls = 8, 200
+	var servers []*httptest.Server
+	var dialed []*atomic.Int64
+	for range 3 {
+		n := &atomic.Int64{}
+		s := httptest.NewUnstartedServer(bareHandler())
+		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				n.Add(1)
+			}
+		}
+		s.Start()
+		t.Cleanup(s.Close)
+		servers, dialed = append(servers, s), append(dialed, n)
+	}
+	client := loadClient(clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for i := range calls {
+				resp, err := client.Get(servers[(c+i)%len(servers)].URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	// At most one connection per client and server, however many calls.
+	for i, n := range dialed {
+		if got := n.Load(); got > clients {
+			t.Errorf("server %d: %d connections dialed for %d clients making %d calls each", i, got, clients, calls)
+		}
 	}
 }

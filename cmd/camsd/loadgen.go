@@ -225,11 +225,15 @@ func bareHandler() http.Handler {
 	})
 }
 
+// loadClient is the load generator's client: every one of concurrency clients keeps a
+// connection to each server it calls (each replica), none closed between calls.
 func loadClient(concurrency int) *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
-			MaxIdleConns:        concurrency,
+			// No bound over all servers: one of concurrency would have the clients of
+			// several replicas close and dial connections all the time.
+			MaxIdleConns:        0,
 			MaxIdleConnsPerHost: concurrency,
 			IdleConnTimeout:     time.Minute,
 		},
