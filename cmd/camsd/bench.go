@@ -18,6 +18,7 @@ import (
 // benchConfig is what `camsd bench` takes.
 type benchConfig struct {
 	Rounds      int
+	Warmup      int // unmeasured camsd rounds before the measured ones, at each client count
 	Requests    int
 	Concurrency []int // client counts, each measured in turn
 	Signature   string
@@ -49,6 +50,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.Rounds, "rounds", 5, "alternating rounds of each server")
+	fs.IntVar(&c.Warmup, "warmup", 1, "unmeasured camsd rounds before the measured ones at each client count, so that every replica's caches (keys, spaces, numbers) are warm, as in a server that has been running")
 	fs.IntVar(&c.Requests, "requests", 20000, "requests per round")
 	concurrency := fs.String("concurrency", "32,256", "concurrent clients: a count, or a comma-separated list of counts to measure in turn (the peaks of both servers are compared too)")
 	fs.StringVar(&c.Signature, "signature", "v3", "v3 (ACS3-HMAC-SHA256, the SDK default) or v2 (HMAC-SHA1)")
@@ -75,7 +77,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		c.Concurrency = append(c.Concurrency, n)
 	}
-	if c.Rounds < 1 || c.Requests < 1 || len(c.Concurrency) == 0 || c.Numbers < 1 || (c.Signature != "v3" && c.Signature != "v2") || benchPaths[c.Path] == nil {
+	if c.Rounds < 1 || c.Warmup < 0 || c.Requests < 1 || len(c.Concurrency) == 0 || c.Numbers < 1 || (c.Signature != "v3" && c.Signature != "v2") || benchPaths[c.Path] == nil {
 		fmt.Fprintln(stderr, "camsd bench: --rounds, --requests, --numbers and each --concurrency must be positive; --signature v3 or v2; --path ok, limited or badsig")
 		return 2
 	}
@@ -135,8 +137,8 @@ func bench(ctx context.Context, c benchConfig, out io.Writer) error {
 	if c.Redis != "" {
 		store += "+Redis"
 	}
-	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests (at most %v each), clients %v, signature %s, path %s, store %s, GOMAXPROCS %d\n",
-		c.Rounds, c.Requests, c.RoundTime, c.Concurrency, c.Signature, c.Path, store, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "camsd bench: %d rounds x %d requests (at most %v each; %d warm-up rounds of camsd first, not counted), clients %v, signature %s, path %s, store %s, GOMAXPROCS %d\n",
+		c.Rounds, c.Requests, c.RoundTime, c.Warmup, c.Concurrency, c.Signature, c.Path, store, runtime.GOMAXPROCS(0))
 	numbers := 0
 	for _, a := range env.accounts {
 		numbers += len(a.numbers)
@@ -208,11 +210,16 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 	defer client.CloseIdleConnections()
 	hot, flowAccts := env.split(clients)
 	var bare, full []roundResult
-	for r := 1; r <= c.Rounds; r++ {
-		// Alternate which goes first, so that neither always runs on a warmer machine.
+	for r := 1 - c.Warmup; r <= c.Rounds; r++ {
+		// Alternate which goes first, so that neither always runs on a warmer machine. A
+		// warm-up round (r < 1) is camsd's alone, and not counted.
+		warmup := r < 1
 		order := []string{"bare", "camsd"}
 		if r%2 == 0 {
 			order[0], order[1] = order[1], order[0]
+		}
+		if warmup {
+			order = []string{"camsd"}
 		}
 		for _, name := range order {
 			spec := roundSpec{budget: c.Requests, timeCap: c.RoundTime, procs: c.benchProcs(), wantStatus: http.StatusOK}
@@ -236,7 +243,7 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 				}
 			}
 			var stop func() error
-			if name == "camsd" && c.CPUProfile != "" {
+			if name == "camsd" && c.CPUProfile != "" && !warmup {
 				if stop, err = startCPUProfile(fmt.Sprintf("%s.%dc.r%d.pprof", c.CPUProfile, clients, r)); err != nil {
 					return benchLevel{}, err
 				}
@@ -249,6 +256,11 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 			}
 			if ctx.Err() != nil {
 				return benchLevel{}, ctx.Err()
+			}
+			if warmup {
+				fmt.Fprintf(out, "%d clients warm-up %d/%d  %-5s  %8.0f req/s  failed %d  %s (not counted)\n",
+					clients, r+c.Warmup, c.Warmup, name, res.RPS(), res.Failed, res.CodeLine())
+				continue
 			}
 			fmt.Fprintf(out, "%d clients round %d/%d  %-5s  %8.0f req/s  cpu/call %-7v p50 %-9v p99 %-9v failed %d  %s%s\n",
 				clients, r, c.Rounds, name, res.RPS(), res.CPUPerCall().Round(time.Microsecond), res.Percentile(0.5).Round(time.Microsecond),

@@ -219,6 +219,24 @@ func TestBench_mix(t *testing.T) {
 	}
 }
 
+// TestBench_warmup: camsd's warm-up rounds run first at each client count and are not
+// counted; --warmup 0 has none.
+func TestBench_warmup(t *testing.T) {
+	out := runBenchOK(t, "--accounts", "10", "--concurrency", "4", "--warmup", "2")
+	wantLines(t, out, "2 warm-up rounds of camsd first", "4 clients warm-up 1/2  camsd ", "4 clients warm-up 2/2  camsd ",
+		"4 clients round 1/1  camsd ")
+	if i, j := strings.Index(out, "warm-up 2/2"), strings.Index(out, "round 1/1"); i > j {
+		t.Error("a warm-up round after a measured one")
+	}
+	if n := strings.Count(out, "clients round 1/1  camsd "); n != 1 {
+		t.Errorf("%d measured camsd rounds; want 1", n)
+	}
+	out = runBenchOK(t, "--accounts", "10", "--concurrency", "4", "--warmup", "0")
+	if strings.Contains(out, "clients warm-up") {
+		t.Errorf("--warmup 0 ran a warm-up round:\n%s", out)
+	}
+}
+
 // TestBench_flags: what cannot be measured is refused.
 func TestBench_flags(t *testing.T) {
 	for _, args := range [][]string{
@@ -227,6 +245,7 @@ func TestBench_flags(t *testing.T) {
 		{"--mix", "1", "--path", "badsig"},
 		{"--accounts", "0"},
 		{"--round-time", "0s"},
+		{"--warmup", "-1"},
 	} {
 		var out, errOut strings.Builder
 		if code := runBench(t.Context(), args, &out, &errOut); code != 2 {
