@@ -315,18 +315,29 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 		line := fmt.Sprintf("%d clients median  hot path p50 %v p99 %v; flow", clients,
 			median(full, func(r roundResult) time.Duration { return r.Percentile(0.5) }).Round(time.Microsecond),
 			median(full, func(r roundResult) time.Duration { return r.Percentile(0.99) }).Round(time.Microsecond))
-		for i, step := range append(slices.Clone(flowSteps), "whole flow") {
+		p99 := func(of func(roundResult) []time.Duration) time.Duration {
+			return median(full, func(r roundResult) time.Duration { return percentile(of(r), 0.99) })
+		}
+		for i, step := range append(slices.Clone(flowSteps), "initiate to verify", "whole flow") {
 			of := func(r roundResult) []time.Duration {
-				if i < len(flowSteps) {
+				switch {
+				case i < len(flowSteps):
 					return r.Flow.Steps[i]
+				case i == len(flowSteps):
+					return r.Flow.ToVerify
 				}
 				return r.Flow.Total
 			}
 			line += fmt.Sprintf(" %s p50 %v p99 %v,", step,
 				median(full, func(r roundResult) time.Duration { return percentile(of(r), 0.5) }).Round(time.Microsecond),
-				median(full, func(r roundResult) time.Duration { return percentile(of(r), 0.99) }).Round(time.Microsecond))
+				p99(of).Round(time.Microsecond))
 		}
 		fmt.Fprintf(out, "%s %d flows done, %d failed\n", strings.TrimSuffix(line, ","), flowsDone, flowsFailed)
+		if hot := median(full, func(r roundResult) time.Duration { return r.Percentile(0.99) }); hot > 0 {
+			fmt.Fprintf(out, "%d clients median  flow p99 / hot path p99: initiate to verify %.1f, whole flow %.1f\n", clients,
+				float64(p99(func(r roundResult) []time.Duration { return r.Flow.ToVerify }))/float64(hot),
+				float64(p99(func(r roundResult) []time.Duration { return r.Flow.Total }))/float64(hot))
+		}
 	}
 	if c.paced() {
 		hotRPS := median(full, func(r roundResult) float64 { return float64(r.HotCalls) / r.Elapsed.Seconds() })

@@ -211,8 +211,9 @@ func TestBench_singleKey(t *testing.T) {
 // beside the hot path's, and no flow fails.
 func TestBench_mix(t *testing.T) {
 	out := runBenchOK(t, "--accounts", "40", "--concurrency", "4", "--mix", "2")
-	wantLines(t, out, "2 of the clients walk the migration flow", "camsd  flow  ", " outbox p50 ", " whole flow p50 ",
-		"4 clients median  hot path p50 ", " 0 failed\n")
+	wantLines(t, out, "2 of the clients walk the migration flow", "camsd  flow  ", " outbox p50 ", " initiate to verify p50 ",
+		" whole flow p50 ", "4 clients median  hot path p50 ", " 0 failed\n",
+		"4 clients median  flow p99 / hot path p99: initiate to verify ")
 	wantMostlyOK(t, out)
 	if m := regexp.MustCompile(`(\d+) flows done, 0 failed`).FindStringSubmatch(out); m == nil || m[1] == "0" {
 		t.Errorf("no flow done: %v", m)
