@@ -111,6 +111,13 @@ type Provider interface {
 	SendCode(ctx context.Context, call *Call, m CodeMessage) error
 }
 
+// FreshNumbers is a Store whose PhoneNumber may answer from a cache that lags a change made
+// through another replica (for at most a second, normally milliseconds): PhoneNumberNow reads
+// the number's current record, for what must not act on, or show, a lagging one.
+type FreshNumbers interface {
+	PhoneNumberNow(ctx context.Context, custSpaceID, number string) (*PhoneNumber, error)
+}
+
 // A Recorder is a Provider whose delivery is a message recorded in an Outbox (the
 // simulator's). When that Outbox is the Store, a code it delivers is recorded with its
 // message in one write (Store.SaveCodeMessage), as sent, instead of pending, then delivered,

@@ -121,7 +121,9 @@ func (s *Service) GetPhoneNumberVerificationStatus(ctx context.Context, c Caller
 	if err != nil {
 		return nil, err
 	}
-	num, err := s.number(ctx, space.CustSpaceID, phone)
+	// The current record: a caller that verified through another replica a moment ago reads
+	// its verification back.
+	num, err := s.currentNumber(ctx, space.CustSpaceID, phone)
 	if err != nil {
 		return nil, err
 	}

@@ -29,9 +29,25 @@ func (s *Service) ownSpace(ctx context.Context, c Caller, p Params) (*camsd.Spac
 	return sp, nil
 }
 
-// number returns the number in the space, or PhoneNumber.NotFound.
+// number returns the number in the space, or PhoneNumber.NotFound. On replicas its record may
+// come from a cache that lags another replica's change by a moment (camsd.FreshNumbers).
 func (s *Service) number(ctx context.Context, space, number string) (*camsd.PhoneNumber, error) {
 	n, err := s.Store.PhoneNumber(ctx, space, number)
+	return numberOrNotFound(n, err, space, number)
+}
+
+// currentNumber is number's current record, read past any cache: for a refusal that a
+// lagging record could have caused, and for what a caller reads back after a change it made
+// through another replica a moment ago.
+func (s *Service) currentNumber(ctx context.Context, space, number string) (*camsd.PhoneNumber, error) {
+	if f, ok := s.Store.(camsd.FreshNumbers); ok {
+		n, err := f.PhoneNumberNow(ctx, space, number)
+		return numberOrNotFound(n, err, space, number)
+	}
+	return s.number(ctx, space, number)
+}
+
+func numberOrNotFound(n *camsd.PhoneNumber, err error, space, number string) (*camsd.PhoneNumber, error) {
 	if errors.Is(err, camsd.ErrNotFound) {
 		return nil, notFound(number, space)
 	}

@@ -59,8 +59,15 @@ func (s *Service) sendCode(ctx context.Context, c Caller, p Params, may func(*ca
 	if err != nil {
 		return nil, err
 	}
-	if err := may(num); err != nil {
-		return nil, err
+	if may(num) != nil {
+		// Refused on a record that may lag a change made through another replica a moment
+		// ago (a number initiated there): decided again on the current one.
+		if num, err = s.currentNumber(ctx, space.CustSpaceID, phone); err != nil {
+			return nil, err
+		}
+		if err := may(num); err != nil {
+			return nil, err
+		}
 	}
 
 	code := "" // with an Upstream the platform makes the code, and camsd never sees it

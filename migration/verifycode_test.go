@@ -404,3 +404,48 @@ func TestService_GetMigrationVerifyCode_RecordedWithItsMessage(t *testing.T) {
 		}
 	})
 }
+
+// laggingStore answers PhoneNumber from a record that lags (as a replica's cache may behind
+// another replica's change) and PhoneNumberNow from the store.
+type laggingStore struct {
+	*sqlite.DB
+	lagging camsd.PhoneNumber
+	now     int // PhoneNumberNow calls
+}
+
+func (s *laggingStore) PhoneNumber(context.Context, string, string) (*camsd.PhoneNumber, error) {
+	n := s.lagging
+	return &n, nil
+}
+
+func (s *laggingStore) PhoneNumberNow(ctx context.Context, space, number string) (*camsd.PhoneNumber, error) {
+	s.now++
+	return s.DB.PhoneNumber(ctx, space, number)
+}
+
+// A number initiated through another replica a moment ago, whose record here still lags:
+// the code is sent (the refusal is decided again on the current record), and the status
+// reads the current record. Without a way to read past the cache, the refusal stands.
+func TestService_GetMigrationVerifyCode_LaggingRecord(t *testing.T) {
+	e := newEnv(t)
+	store := &laggingStore{DB: e.db, lagging: camsd.PhoneNumber{CustSpaceID: storetest.AcmeSpace, Number: storetest.Number1, ID: "pn-acme-1", Status: camsd.StatusConnected}}
+	e.svc.Store = store
+	e.svc.Provider = &sim.Provider{Outbox: store, Now: e.clock}
+	if _, err := e.svc.GetMigrationVerifyCode(context.Background(), e.acme, params()); err != nil {
+		t.Fatalf("GetMigrationVerifyCode on a lagging record: %v", err)
+	}
+	if store.now != 1 {
+		t.Errorf("PhoneNumberNow called %d times; want once, for the refusal", store.now)
+	}
+	st, err := e.svc.GetPhoneNumberVerificationStatus(context.Background(), e.acme, in(storetest.AcmeSpace, storetest.Number1))
+	if err != nil || store.now != 2 {
+		t.Errorf("status: %+v, %v, PhoneNumberNow called %d times; want the current record read", st, err, store.now)
+	}
+
+	// A store that cannot read past its cache: the lagging record decides.
+	e2 := newEnv(t)
+	e2.svc.Store = &struct{ camsd.Store }{&laggingStore{DB: e2.db, lagging: store.lagging}}
+	if _, err := e2.svc.GetMigrationVerifyCode(context.Background(), e2.acme, params()); code(err) != camsd.CodePhoneNumberNotMigrating {
+		t.Errorf("without PhoneNumberNow: %v; want %s", err, camsd.CodePhoneNumberNotMigrating)
+	}
+}

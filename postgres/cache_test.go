@@ -498,3 +498,41 @@ func TestCache_numbersPlainSQL(t *testing.T) {
 		within(t, since, "number changed by SQL", numberIs(t, db, storetest.AcmeSpace, storetest.Number2, camsd.StatusDisconnected))
 	}
 }
+
+// PhoneNumberNow reads the current record, past the cache: a change made by plain SQL is
+// read at once, whatever the cache holds; unknown numbers and bad bytes are not found.
+func TestDB_PhoneNumberNow(t *testing.T) {
+	schema := freshSchema(t)
+	db := open(t, schema, postgres.Options{})
+	if err := db.ApplySeed(t.Context(), storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	warm(t, db, number(t, db, storetest.AcmeSpace, storetest.Number2))
+	locks := admin(t)
+	tx, err := locks.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(t.Context()))
+	if _, err := tx.Exec(t.Context(), `UPDATE `+pgx.Identifier{schema, "phone_numbers"}.Sanitize()+
+		` SET status = 'DISCONNECTED' WHERE number = $1`, storetest.Number2); err != nil {
+		t.Fatal(err)
+	}
+	// Uncommitted: the current record is still CONNECTED, and PhoneNumberNow reads it (a
+	// row lock does not block a read).
+	if n, err := db.PhoneNumberNow(t.Context(), storetest.AcmeSpace, storetest.Number2); err != nil || n.Status != camsd.StatusConnected {
+		t.Fatalf("PhoneNumberNow before the commit = %+v, %v; want CONNECTED", n, err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Committed: read at once, without waiting for the notification.
+	if n, err := db.PhoneNumberNow(t.Context(), storetest.AcmeSpace, storetest.Number2); err != nil || n.Status != camsd.StatusDisconnected {
+		t.Errorf("PhoneNumberNow after the commit = %+v, %v; want DISCONNECTED", n, err)
+	}
+	for _, tc := range [][2]string{{storetest.AcmeSpace, "8613899999999"}, {"cs-\x00", storetest.Number1}, {storetest.AcmeSpace, "86138\xff"}} {
+		if _, err := db.PhoneNumberNow(t.Context(), tc[0], tc[1]); !errors.Is(err, camsd.ErrNotFound) {
+			t.Errorf("PhoneNumberNow(%q, %q) = %v; want ErrNotFound", tc[0], tc[1], err)
+		}
+	}
+}

@@ -75,7 +75,8 @@
 //     ChangeNumber that number's records, so it sees its own change at once; other replicas
 //     see it within a second, normally within milliseconds. (A number's state can so lag by
 //     as much on another replica; the rules that change a number decide inside ChangeNumber
-//     on its current record, and a code's compare-and-set reads the codes table.)
+//     on its current record, a code's compare-and-set reads the codes table, and what must
+//     not act on or show a lagging record reads PhoneNumberNow, past the cache.)
 //
 // # Durability: group commit
 //

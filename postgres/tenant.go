@@ -16,8 +16,9 @@ import (
 // a disabled key stops signing on every replica within a second, and at once on the replica
 // that disabled it. A number's state read from the cache may lag a change made through
 // another replica by as long (normally milliseconds): the rules that change a number decide
-// inside ChangeNumber, on its current record, and a code's compare-and-set reads the codes
-// table itself.
+// inside ChangeNumber, on its current record, a code's compare-and-set reads the codes table
+// itself, and a refusal for the number's state, or its status read back, takes the current
+// record (PhoneNumberNow).
 
 // principalQuery reads a key, its account, its user and the user's policies in one statement,
 // so that one snapshot answers (an ApplySeed between two queries cannot mix old and new).
@@ -122,6 +123,19 @@ func (db *DB) PhoneNumber(ctx context.Context, custSpaceID, number string) (*cam
 	n, err := cached(&db.tenants, &db.tenants.numbers, numberKey(custSpaceID, number), func() (camsd.PhoneNumber, error) {
 		return db.readNumber(ctx, custSpaceID, number)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// PhoneNumberNow returns the number's current record, read from PostgreSQL past the cache
+// (camsd.FreshNumbers): PhoneNumber's may lag another replica's change by a moment.
+func (db *DB) PhoneNumberNow(ctx context.Context, custSpaceID, number string) (*camsd.PhoneNumber, error) {
+	if !validText(custSpaceID) || !validText(number) {
+		return nil, camsd.ErrNotFound
+	}
+	n, err := db.readNumber(ctx, custSpaceID, number)
 	if err != nil {
 		return nil, err
 	}
