@@ -9,12 +9,12 @@ import (
 )
 
 // Principal, Space and PhoneNumber answer from the tenant cache (cache.go) while its listener
-// (listen.go) vouches for it. That is safe although replicas share the tables: every change of a tenant
-// table, by any replica or by psql, is notified to every replica, which drops what it cached
-// as soon as it reads the notification; and when the notification connection is lost, or goes
-// quiet for a second, the cache stops answering until it listens again, then starts empty. So
-// a disabled key stops signing on every replica within a second, and at once on the replica
-// that disabled it. A number's state read from the cache may lag a change made through
+// (listen.go) vouches for it. That is safe although replicas share the tables: every change
+// of a tenant table, by any replica or by psql, is notified to every replica, which drops what
+// it cached as soon as it reads the notification; and when the notification connection is
+// lost, or goes quiet for a second, the cache stops answering until it listens again, then
+// starts empty. So a disabled key stops signing on every replica within a second, and at once
+// on the replica that disabled it. A number's state read from the cache may lag a change made through
 // another replica by as long (normally milliseconds): the rules that change a number decide
 // inside ChangeNumber, on its current record, a code's compare-and-set reads the codes table
 // itself, and a refusal for the number's state, or its status read back, takes the current
