@@ -30,6 +30,13 @@ type Result struct {
 // Evaluate decides a request against a RAM user's identity policies: it is allowed when a
 // statement allows it and no statement denies it. Nil policies are skipped.
 func Evaluate(policies []*Policy, c Context) Result {
+	return decide(policies, func(s *statement) bool { return s.applies(&c) })
+}
+
+// decide is the verdict of the statements of policies that applies says cover the request:
+// an explicit Deny wins over any Allow, an Allow allows, and nothing is an implicit deny.
+// Nil policies are skipped.
+func decide(policies []*Policy, applies func(*statement) bool) Result {
 	allowed := false
 	for _, p := range policies {
 		if p == nil {
@@ -37,7 +44,7 @@ func Evaluate(policies []*Policy, c Context) Result {
 		}
 		for i := range p.statements {
 			s := &p.statements[i]
-			if !s.applies(&c) {
+			if !applies(s) {
 				continue
 			}
 			if s.deny {

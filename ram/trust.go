@@ -73,22 +73,10 @@ func EvaluateTrust(p *Policy, caller Caller, c Context) Result {
 		return Result{NoPermissionType: ImplicitDeny}
 	}
 	ids := caller.identities()
-	allowed := false
-	for i := range p.statements {
-		s := &p.statements[i]
+	return decide([]*Policy{p}, func(s *statement) bool {
 		named := slices.ContainsFunc(s.principals, func(pat string) bool {
 			return slices.ContainsFunc(ids, func(id string) bool { return wildcard(pat, id, true) })
 		})
-		if !named || !s.appliesToAction(&c) {
-			continue
-		}
-		if s.deny {
-			return Result{NoPermissionType: ExplicitDeny}
-		}
-		allowed = true
-	}
-	if !allowed {
-		return Result{NoPermissionType: ImplicitDeny}
-	}
-	return Result{Allowed: true}
+		return named && s.appliesToAction(&c)
+	})
 }
