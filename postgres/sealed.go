@@ -119,28 +119,15 @@ func (db *DB) Reseal(ctx context.Context, max int) (camsd.Resealed, error) {
 		return res, camsd.ErrNoMasterKey
 	}
 	defer db.tenants.invalidateAll()
-	for _, c := range seal.Columns() {
-		for res.Resealed < max {
-			want := min(resealBatch, max-res.Resealed)
-			n, err := db.resealBatch(ctx, c, want)
-			if err != nil {
-				return res, wrap("reseal", err)
-			}
-			res.Resealed += n
-			if n < want {
-				break
-			}
-		}
-	}
-	for _, c := range seal.Columns() {
-		where, arg := notCurrent(c, db.keys)
-		var n int
-		if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM "+c.Table+" WHERE "+where, arg).Scan(&n); err != nil {
-			return res, wrap("reseal", err)
-		}
-		res.Remaining += n
-	}
-	return res, nil
+	var err error
+	res.Resealed, res.Remaining, err = seal.ResealColumns(max, resealBatch,
+		func(c seal.Column, limit int) (int, error) { return db.resealBatch(ctx, c, limit) },
+		func(c seal.Column) (n int, err error) {
+			where, arg := notCurrent(c, db.keys)
+			err = db.pool.QueryRow(ctx, "SELECT count(*) FROM "+c.Table+" WHERE "+where, arg).Scan(&n)
+			return n, err
+		})
+	return res, wrap("reseal", err)
 }
 
 // resealBatch seals again up to limit of c's values, in one transaction, and returns how many

@@ -59,6 +59,35 @@ func Columns() []Column {
 	}
 }
 
+// ResealColumns drives a store's Reseal: for each of Columns in turn, it has batch seal again
+// up to per values of the column at a time (in one transaction of the store; batch returns how
+// many it sealed, fewer than asked when the column has no more), until max values are sealed;
+// then it asks remaining how many values of each column are still not sealed with the sealing
+// key. It returns the values sealed and those left.
+func ResealColumns(max, per int, batch func(c Column, limit int) (int, error), remaining func(c Column) (int, error)) (resealed, left int, err error) {
+	for _, c := range Columns() {
+		for resealed < max {
+			want := min(per, max-resealed)
+			n, err := batch(c, want)
+			if err != nil {
+				return resealed, 0, err
+			}
+			resealed += n
+			if n < want {
+				break
+			}
+		}
+	}
+	for _, c := range Columns() {
+		n, err := remaining(c)
+		if err != nil {
+			return resealed, 0, err
+		}
+		left += n
+	}
+	return resealed, left, nil
+}
+
 // KeySize is the size of a master key: AES-256.
 const KeySize = 32
 

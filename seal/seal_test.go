@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -190,4 +191,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Open of a plaintext = %q, %v", plain, err)
 		}
 	})
+}
+
+// ResealColumns asks each column for batches of per until one comes back short or max is
+// reached, then counts what is left in every column; an error stops it.
+func TestResealColumns(t *testing.T) {
+	left := map[seal.Field]int{seal.AccessKeySecret: 5, seal.SpacePIN: 2, seal.STSSigningKey: 1}
+	var asked []string
+	batch := func(c seal.Column, limit int) (int, error) {
+		asked = append(asked, fmt.Sprintf("%s:%d", c.Field, limit))
+		n := min(limit, left[c.Field])
+		left[c.Field] -= n
+		return n, nil
+	}
+	remaining := func(c seal.Column) (int, error) { return left[c.Field], nil }
+	resealed, rest, err := seal.ResealColumns(6, 2, batch, remaining)
+	if err != nil || resealed != 6 || rest != 2 {
+		t.Errorf("ResealColumns = %d, %d, %v; want 6 sealed, 2 left", resealed, rest, err)
+	}
+	want := fmt.Sprint([]string{"access_keys.secret:2", "access_keys.secret:2", "access_keys.secret:2", "spaces.pin:1"})
+	if fmt.Sprint(asked) != want {
+		t.Errorf("batches asked %v; want %s", asked, want)
+	}
+
+	boom := errors.New("boom")
+	_, _, err = seal.ResealColumns(10, 2, func(seal.Column, int) (int, error) { return 0, boom }, remaining)
+	if !errors.Is(err, boom) {
+		t.Errorf("a failing batch: %v; want boom", err)
+	}
 }

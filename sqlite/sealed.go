@@ -128,32 +128,22 @@ func (db *DB) Reseal(ctx context.Context, max int) (camsd.Resealed, error) {
 	if res.KeyID == "" {
 		return res, camsd.ErrNoMasterKey
 	}
-	for _, c := range seal.Columns() {
-		for res.Resealed < max {
-			n, want := 0, min(resealBatch, max-res.Resealed)
-			err := db.w.do(ctx, &op{touchesTenants: true, fn: func(tx *wtx) error {
+	var err error
+	res.Resealed, res.Remaining, err = seal.ResealColumns(max, resealBatch,
+		func(c seal.Column, limit int) (n int, err error) {
+			err = db.w.do(ctx, &op{touchesTenants: true, fn: func(tx *wtx) error {
 				var err error
-				n, err = db.resealBatch(tx, c, want)
+				n, err = db.resealBatch(tx, c, limit)
 				return err
 			}})
-			if err != nil {
-				return res, wrap("reseal", err)
-			}
-			res.Resealed += n
-			if n < want {
-				break
-			}
-		}
-	}
-	for _, c := range seal.Columns() {
-		where, args := notCurrent(c, db.Keys)
-		var n int
-		if err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM "+c.Table+" WHERE "+where, args...).Scan(&n); err != nil {
-			return res, wrap("reseal", err)
-		}
-		res.Remaining += n
-	}
-	return res, nil
+			return n, err
+		},
+		func(c seal.Column) (n int, err error) {
+			where, args := notCurrent(c, db.Keys)
+			err = db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM "+c.Table+" WHERE "+where, args...).Scan(&n)
+			return n, err
+		})
+	return res, wrap("reseal", err)
 }
 
 // resealBatch seals again up to limit of c's values and returns how many it sealed.
