@@ -80,8 +80,9 @@ type write struct {
 
 // groups is the queue of grouped writes and its writers.
 type groups struct {
-	pool      *pgxpool.Pool
-	maxNonces int
+	pool       *pgxpool.Pool
+	maxNonces  int
+	outboxLock int64 // outboxLockOf the DB's schema
 
 	shared    chan *write          // writes their callers wait for, taken by every writer
 	own       [writers]chan *write // writes left to a call's Wait, one queue per writer
@@ -98,8 +99,8 @@ type groups struct {
 
 var errClosed = errors.New("postgres: closed")
 
-func newGroups(pool *pgxpool.Pool, maxNonces int) *groups {
-	g := &groups{pool: pool, maxNonces: maxNonces, stop: make(chan struct{}), shared: make(chan *write, 4*maxGroup)}
+func newGroups(pool *pgxpool.Pool, maxNonces int, schema string) *groups {
+	g := &groups{pool: pool, maxNonces: maxNonces, outboxLock: outboxLockOf(schema), stop: make(chan struct{}), shared: make(chan *write, 4*maxGroup)}
 	for i := range g.own {
 		g.own[i] = make(chan *write, 4*maxGroup)
 		g.wg.Add(1)
@@ -266,7 +267,7 @@ func (g *groups) exec(batch []*write) error {
 		a.cSpace, a.cNumber, a.cCode, a.cMethod, a.cLocale, a.cSent, a.cExpires, a.cRequest,
 		a.cAccessKey, a.cStatus, a.cNotAfter, a.cNonceKey, a.cNonce, a.cNonceExpires, a.cNonceNow,
 		a.sSpace, a.sNumber, a.sSent, a.sStatus,
-		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.mOf, a.keep, outboxLock,
+		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.mOf, a.keep, g.outboxLock,
 		g.trimmed.Load(), g.trims.Load()%trimSweepEvery == trimSweepEvery-1)
 	if err != nil {
 		return fmt.Errorf("postgres: write group: %w", err)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"hash/fnv"
 
 	"github.com/camsd/camsd"
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,18 @@ import (
 // or the next one, removes what is over keep. So adds never queue behind each other's
 // commits, and the outbox holds more than keep messages only while groups race.
 const outboxLock int64 = 0x63616d73_644f7574 // "camsdOut"
+
+// outboxLockOf is outboxLock for the outbox in schema: advisory locks are the whole
+// database's, and the groups of a camsd in another schema of it (another deployment, another
+// test) must not make this one's trims skip.
+func outboxLockOf(schema string) int64 {
+	if schema == "" {
+		return outboxLock
+	}
+	h := fnv.New64a()
+	h.Write([]byte(schema))
+	return outboxLock ^ int64(h.Sum64())
+}
 
 // AddMessage records m and, when keep > 0, has its group delete all but the newest keep
 // messages (unless another group is trimming at that moment), as a grouped write (group.go).

@@ -124,7 +124,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	db.groups = newGroups(pool, db.maxNonces)
+	db.groups = newGroups(pool, db.maxNonces, opts.Schema)
 	db.startNumberReads()
 	db.listener = startListener(pool.Config(), channel, &db.tenants)
 	return db, nil
