@@ -248,7 +248,9 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 					return benchLevel{}, err
 				}
 			}
+			groups0 := env.groupStats()
 			res := runRound(ctx, client, spec)
+			groups := env.groupStats().minus(groups0)
 			if stop != nil {
 				if err := stop(); err != nil {
 					return benchLevel{}, err
@@ -262,9 +264,9 @@ func benchAt(ctx context.Context, env *benchEnv, c benchConfig, clients int, out
 					clients, r+c.Warmup, c.Warmup, name, res.RPS(), res.Failed, res.CodeLine())
 				continue
 			}
-			fmt.Fprintf(out, "%d clients round %d/%d  %-5s  %8.0f req/s  cpu/call %-7v p50 %-9v p99 %-9v failed %d  %s%s\n",
+			fmt.Fprintf(out, "%d clients round %d/%d  %-5s  %8.0f req/s  cpu/call %-7v p50 %-9v p99 %-9v failed %d  %s%s%s\n",
 				clients, r, c.Rounds, name, res.RPS(), res.CPUPerCall().Round(time.Microsecond), res.Percentile(0.5).Round(time.Microsecond),
-				res.Percentile(0.99).Round(time.Microsecond), res.Failed, res.CodeLine(), procLine(res, spec.procs))
+				res.Percentile(0.99).Round(time.Microsecond), res.Failed, res.CodeLine(), procLine(res, spec.procs), groups.line(name))
 			if res.Capped {
 				fmt.Fprintf(out, "%d clients round %d/%d  %-5s  cut at --round-time %v: %d of %d calls sent\n", clients, r, c.Rounds, name, c.RoundTime, res.Calls, c.Requests)
 			}

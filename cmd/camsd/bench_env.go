@@ -317,3 +317,30 @@ func dropRedisPrefix(redisURL, prefix string) error {
 		}
 	}
 }
+
+// groupStats adds up the replicas' grouped writes on PostgreSQL (zero on SQLite).
+func (env *benchEnv) groupStats() groupCount {
+	var s groupCount
+	for _, m := range env.mains {
+		if m.pg != nil {
+			g := m.pg.GroupStats()
+			s.groups, s.writes, s.fallbacks = s.groups+g.Groups, s.writes+g.Writes, s.fallbacks+g.Fallbacks
+		}
+	}
+	return s
+}
+
+// groupCount counts the replicas' grouped writes on PostgreSQL.
+type groupCount struct{ groups, writes, fallbacks uint64 }
+
+func (s groupCount) minus(o groupCount) groupCount {
+	return groupCount{s.groups - o.groups, s.writes - o.writes, s.fallbacks - o.fallbacks}
+}
+
+// line says how a camsd round's writes were grouped; "" for the bare handler and SQLite.
+func (s groupCount) line(server string) string {
+	if server != "camsd" || s.groups == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  groups %d, %.1f writes each, %d fell back", s.groups, float64(s.writes)/float64(s.groups), s.fallbacks)
+}
