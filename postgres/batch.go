@@ -1,52 +1,48 @@
 package postgres
 
-import "context"
+import (
+	"errors"
 
-// send queues it on q, unless g is closing (errClosed) or ctx ends first. Under g's lock, so
-// that whatever was queued before close is still taken by the loops that close waits for.
-func send[T any](ctx context.Context, g *groups, q chan T, it T) error {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.done {
-		return errClosed
-	}
-	select {
-	case q <- it:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+	"github.com/camsd/camsd"
+)
 
-// take appends whatever is queued on q to batch, up to maxGroup, without waiting.
-func take[T any](q chan T, batch []T) []T {
-	for len(batch) < maxGroup {
-		select {
-		case it := <-q:
-			batch = append(batch, it)
-		default:
-			return batch
+// enqueue queues it on q; errClosed once the DB is closing.
+func enqueue[T comparable](q *camsd.Queue[T], it T) error {
+	if err := q.Put(it); err != nil {
+		if errors.Is(err, camsd.ErrQueueClosed) {
+			return errClosed
 		}
+		return err
 	}
-	return batch
+	return nil
 }
 
-// batchLoop runs until stop is closed: it waits for a first item on q, takes whatever else is
-// queued, up to maxGroup, and hands the batch to run; once stop is closed it hands over what
-// is still queued, then returns. The Limiter's decisions and PhoneNumber's reads are made so,
-// one statement per batch: concurrent calls share a round trip, and PostgreSQL runs a few
-// busy backends rather than one per caller.
-func batchLoop[T any](q chan T, stop <-chan struct{}, run func([]T)) {
-	batch := make([]T, 0, maxGroup)
-	for {
-		select {
-		case first := <-q:
-			run(take(q, append(batch[:0], first)))
-		case <-stop:
-			for batch = take(q, batch[:0]); len(batch) > 0; batch = take(q, batch[:0]) {
-				run(batch)
+// serveBatches starts n loops that make q's items in batches until g closes: each takes
+// whatever is queued when it is free, up to maxGroup, and hands the batch to run; once q is
+// closed they hand over what is still queued, then return, and g's close waits for them. The
+// Limiter's decisions and PhoneNumber's reads are made so, one statement per batch:
+// concurrent calls share a round trip, and PostgreSQL runs a few busy backends rather than
+// one per caller.
+func serveBatches[T comparable](g *groups, n int, run func([]T)) *camsd.Queue[T] {
+	q := camsd.NewQueue[T]()
+	g.closeWith(q)
+	for range n {
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			batch := make([]T, 0, maxGroup)
+			for {
+				var closed bool
+				if batch, closed = q.Take(batch[:0], maxGroup); len(batch) > 0 {
+					run(batch)
+					continue
+				}
+				if closed {
+					return
+				}
+				<-q.Ready()
 			}
-			return
-		}
+		}()
 	}
+	return q
 }

@@ -14,10 +14,11 @@ import (
 )
 
 // Group commit. The durable writes of the hot path (a nonce, a code's compare-and-set, its
-// delivery status, a captured message) do not each take a transaction: they are queued, and
-// each of a few writer goroutines takes everything queued when it is free, up to maxGroup,
-// and makes all of it in one call of write_group (migrations/0005_write_group.sql): one
-// statement, so one transaction, one round trip and one WAL flush for the group. A group holds
+// delivery status, a captured message) do not each take a transaction: they are queued (on a
+// camsd.Queue, the queue SQLite's writer takes from too), and each of a few writer goroutines
+// takes everything queued when it is free, up to maxGroup, and makes all of it in one call
+// of write_group (migrations/0005_write_group.sql): one statement, so one transaction, one
+// round trip and one WAL flush for the group. A group holds
 // at most one write of each thing (a nonce, a number's code, a code's status); a second one
 // waits for the next group (split), so that no write in a group depends on another. A write's
 // method returns once its group has committed, with the write's own outcome, so nothing is
@@ -84,29 +85,42 @@ type groups struct {
 	maxNonces  int
 	outboxLock int64 // outboxLockOf the DB's schema
 
-	shared    chan *write          // writes their callers wait for, taken by every writer
-	own       [writers]chan *write // writes left to a call's Wait, one queue per writer
-	groups    atomic.Uint64        // groups made
-	writes    atomic.Uint64        // writes made in them
-	fallbacks atomic.Uint64        // groups whose statement failed, so each write was made alone
-	trimmed   atomic.Int64         // the outbox's ids up to this one are trimmed (write_group's p_trim_from)
-	trims     atomic.Uint64        // trims made
-	mu        sync.RWMutex         // held for reading while queueing, for writing by close
-	done      bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	shared    *camsd.Queue[*write]          // writes their callers wait for, taken by every writer
+	own       [writers]*camsd.Queue[*write] // writes left to a call's Wait, one queue per writer
+	groups    atomic.Uint64                 // groups made
+	writes    atomic.Uint64                 // writes made in them
+	fallbacks atomic.Uint64                 // groups whose statement failed, so each write was made alone
+	trimmed   atomic.Int64                  // the outbox's ids up to this one are trimmed (write_group's p_trim_from)
+	trims     atomic.Uint64                 // trims made
+	mu        sync.Mutex                    // guards queues and closed
+	queues    []interface{ Close() }        // closed by close: these and the Limiter's and number reads' queues
+	closed    bool
+	wg        sync.WaitGroup // the loops that take from queues
 }
 
 var errClosed = errors.New("postgres: closed")
 
 func newGroups(pool *pgxpool.Pool, maxNonces int, schema string) *groups {
-	g := &groups{pool: pool, maxNonces: maxNonces, outboxLock: outboxLockOf(schema), stop: make(chan struct{}), shared: make(chan *write, 4*maxGroup)}
+	g := &groups{pool: pool, maxNonces: maxNonces, outboxLock: outboxLockOf(schema), shared: camsd.NewQueue[*write]()}
+	g.closeWith(g.shared)
 	for i := range g.own {
-		g.own[i] = make(chan *write, 4*maxGroup)
+		g.own[i] = camsd.NewQueue[*write]()
+		g.closeWith(g.own[i])
 		g.wg.Add(1)
 		go g.writer(g.own[i])
 	}
 	return g
+}
+
+// closeWith has close close q, before it waits for the loops that take from it; after close,
+// it closes q at once.
+func (g *groups) closeWith(q interface{ Close() }) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		q.Close()
+	}
+	g.queues = append(g.queues, q)
 }
 
 // do queues w and waits for its group to commit. Should ctx end first, do returns its error,
@@ -142,49 +156,49 @@ func callQueue(call *camsd.Call) int {
 	return int(reflect.ValueOf(call).Pointer()>>4) % writers
 }
 
-// start queues w on q.
-func (g *groups) start(ctx context.Context, q chan *write, w *write) error {
+// start queues w on q. ctx is the caller's: a write, once queued, is the writer's.
+func (g *groups) start(ctx context.Context, q *camsd.Queue[*write], w *write) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	w.commit = camsd.NewCommit()
-	return send(ctx, g, q, w)
+	return enqueue(q, w)
 }
 
-// close makes every write queued so far, then stops the writers. Writes queued after it fail.
+// close makes everything queued so far (writes, flow-control decisions, number reads), then
+// stops the loops that take them. What is queued after it fails with errClosed.
 func (g *groups) close() {
 	g.mu.Lock()
-	if g.done {
-		g.mu.Unlock()
-		return
-	}
-	g.done = true
+	qs := g.queues
+	g.closed = true
 	g.mu.Unlock()
-	close(g.stop)
+	for _, q := range qs {
+		q.Close()
+	}
 	g.wg.Wait()
 }
 
-// writer makes groups until close: it waits for a first write, on the shared queue or its
-// own, takes what else is queued on both, up to maxGroup, and makes them; a write of
-// something the group already writes (a second code of a number, say) waits for this
-// writer's next group, ahead of what is queued after it.
-func (g *groups) writer(own chan *write) {
+// writer makes groups until close: when it is free it takes what is queued, on the shared
+// queue and then on its own, up to maxGroup, and makes it; a write of something the group
+// already writes (a second code of a number, say) waits for this writer's next group, ahead
+// of what is queued after it. Once both queues are closed and it has made what they held, it
+// returns.
+func (g *groups) writer(own *camsd.Queue[*write]) {
 	defer g.wg.Done()
 	var carry []*write
 	for {
-		batch := carry
+		batch, sharedClosed := g.shared.Take(carry, maxGroup)
+		batch, ownClosed := own.Take(batch, maxGroup)
 		if len(batch) == 0 {
-			select {
-			case first := <-g.shared:
-				batch = []*write{first}
-			case first := <-own:
-				batch = []*write{first}
-			case <-g.stop:
-				// Nothing can be queued any more: make what is left, then stop.
-				for batch = take(own, take(g.shared, nil)); len(batch) > 0; batch = take(own, take(g.shared, nil)) {
-					g.makeAll(batch)
-				}
+			if sharedClosed && ownClosed {
 				return
 			}
+			select {
+			case <-g.shared.Ready():
+			case <-own.Ready():
+			}
+			continue
 		}
-		batch = take(own, take(g.shared, batch))
 		var group []*write
 		group, carry = split(batch)
 		g.make(group)

@@ -31,7 +31,7 @@ type Limiter struct {
 	db     *DB
 	sweeps sweeper
 
-	queue chan *decision
+	queue *camsd.Queue[*decision]
 
 	now func() time.Time // tests only: the time to decide at instead of PostgreSQL's
 }
@@ -49,9 +49,8 @@ type decision struct {
 // NewLimiter returns the Limiter on db's database (and schema). Its writer stops when db is
 // closed.
 func NewLimiter(db *DB) *Limiter {
-	l := &Limiter{db: db, queue: make(chan *decision, 4*maxGroup)}
-	db.groups.wg.Add(1)
-	go l.writer()
+	l := &Limiter{db: db}
+	l.queue = serveBatches(db.groups, 1, l.make)
 	return l
 }
 
@@ -67,7 +66,10 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 		return camsd.Decision{}, fmt.Errorf("postgres: limit %d for key %q is not positive", limit, key)
 	}
 	q := &decision{key: key, limit: limit, done: make(chan struct{})}
-	if err := send(ctx, l.db.groups, l.queue, q); err != nil {
+	if err := ctx.Err(); err != nil {
+		return camsd.Decision{}, err
+	}
+	if err := enqueue(l.queue, q); err != nil {
 		return camsd.Decision{}, err
 	}
 	select {
@@ -92,18 +94,15 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 	return d, nil
 }
 
-// writer makes groups of decisions until the DB is closed.
-func (l *Limiter) writer() {
-	defer l.db.groups.wg.Done()
-	batchLoop(l.queue, l.db.groups.stop, func(batch []*decision) {
-		err := l.decide(batch)
-		for _, q := range batch {
-			if err != nil {
-				q.err = err
-			}
-			close(q.done)
+// make makes a group of decisions, until the DB is closed.
+func (l *Limiter) make(batch []*decision) {
+	err := l.decide(batch)
+	for _, q := range batch {
+		if err != nil {
+			q.err = err
 		}
-	})
+		close(q.done)
+	}
 }
 
 // decide makes batch's decisions in one statement.

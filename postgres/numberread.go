@@ -21,14 +21,7 @@ const numberReaders = 2
 
 // startNumberReads starts the readers of db's PhoneNumber batches; they stop with the groups.
 func (db *DB) startNumberReads() {
-	db.numberReads = make(chan *numberRead, 4*maxGroup)
-	for range numberReaders {
-		db.groups.wg.Add(1)
-		go func() {
-			defer db.groups.wg.Done()
-			batchLoop(db.numberReads, db.groups.stop, db.readNumbers)
-		}()
-	}
+	db.numberReads = serveBatches(db.groups, numberReaders, db.readNumbers)
 }
 
 // readNumbers answers batch in one query: a lookup of the primary key for each.

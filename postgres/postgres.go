@@ -61,7 +61,7 @@ type DB struct {
 	nonces    sweeper
 	groups    *groups // group commit of the hot path's writes (group.go)
 
-	numberReads chan *numberRead // PhoneNumber's batches (numberread.go)
+	numberReads *camsd.Queue[*numberRead] // PhoneNumber's batches (numberread.go)
 
 	tenants  tenantCache // keys, spaces and numbers (cache.go)
 	listener *listener   // keeps tenants honest (listen.go)

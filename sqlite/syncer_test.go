@@ -65,9 +65,7 @@ func TestSyncer_acknowledgesOnlyAfterSync(t *testing.T) {
 		ds = append(ds, add(strconv.Itoa(i)))
 	}
 	waitFor(t, "the writer to take every write", func() bool {
-		db.w.mu.Lock()
-		defer db.w.mu.Unlock()
-		return len(db.w.queue) == 0
+		return db.w.queue.Len() == 0
 	})
 	waits := make(chan error, n+1)
 	for _, d := range append(ds, first) {
@@ -202,9 +200,7 @@ func TestSyncer_commitDelay(t *testing.T) {
 	waitFor(t, "the first call's fsync to start", func() bool { return h.calls.Load() == before+1 })
 	a, b := call("a"), call("b")
 	waitFor(t, "the writer to take both calls", func() bool {
-		db.w.mu.Lock()
-		defer db.w.mu.Unlock()
-		return len(db.w.queue) == 0
+		return db.w.queue.Len() == 0
 	})
 	release()
 	for _, d := range []*camsd.Call{first, a, b} {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,12 +29,13 @@ import (
 // itself before it writes anything later to the log, so that no record in the log ever
 // rests on a transaction that a crash could lose.
 //
-// Writes wait in a queue, in the order they were made, whoever made them: a caller's
-// earlier write is never committed after its later one. Queuing never waits for the writer,
-// so a caller can queue a write while a commit is syncing and go on (see camsd.Call).
-// A write is "taken" when the writer moves it from the queue into a batch. Until then a
-// caller that waits for it can still give up on its context and be sure nothing is written;
-// after that the write completes, whatever the caller's context does.
+// Writes wait in a camsd.Queue, the queue PostgreSQL's group writers take from too, in the
+// order they were made, whoever made them: a caller's earlier write is never committed after
+// its later one. Queuing never waits for the writer, so a caller can queue a write while a
+// commit is syncing and go on (see camsd.Call). A write is "taken" when the writer moves it
+// from the queue into a batch. Until then a caller that waits for it can still give up on its
+// context and be sure nothing is written (it withdraws it from the queue); after that the
+// write completes, whatever the caller's context does.
 type writer struct {
 	conn  *sql.Conn // the only connection that writes; transactions are managed by hand
 	stmts stmtCache
@@ -45,11 +45,8 @@ type writer struct {
 	// touchesTenants ends, before any of its ops is reported committed.
 	tenantsChanged func(numbers []string)
 
-	mu     sync.Mutex
-	queue  []*op
-	closed bool
-	wake   chan struct{} // holds a token when the queue may have grown
-	done   chan struct{} // closed when run returns
+	queue *camsd.Queue[*op]
+	done  chan struct{} // closed when run returns
 
 	// rolledBack is set by SQLite's rollback hook: SQLite ended the transaction, by itself
 	// (an I/O error, a full disk, no memory) or because a statement said ROLLBACK. Only the
@@ -104,8 +101,6 @@ type op struct {
 	// nothing else of the tenants (ChangeNumber): only its cached records are forgotten.
 	touchesNumber string
 
-	taken, canceled bool // guarded by writer.mu
-
 	// call is the call that made the op, if any: the ops of one call share it, so that the
 	// syncer can tell how many calls an fsync served.
 	call *camsd.Call
@@ -142,11 +137,11 @@ func startWriter(conn *sql.Conn, walPath string, l *jlog, fsync func(*os.File) e
 // newWriter returns a writer on conn that is not running yet.
 func newWriter(conn *sql.Conn, max int) (*writer, error) {
 	w := &writer{
-		conn: conn,
-		max:  max,
-		wake: make(chan struct{}, 1),
-		done: make(chan struct{}),
-		jr:   journal{applyAt: defaultApplyAt, now: func() int64 { return time.Now().UnixNano() }},
+		conn:  conn,
+		max:   max,
+		queue: camsd.NewQueue[*op](),
+		done:  make(chan struct{}),
+		jr:    journal{applyAt: defaultApplyAt, now: func() int64 { return time.Now().UnixNano() }},
 	}
 	w.stmts.prep = conn.PrepareContext
 	err := conn.Raw(func(dc any) error {
@@ -202,16 +197,8 @@ func (w *writer) enqueue(ctx context.Context, o *op) error {
 		return err
 	}
 	o.commit = camsd.NewCommit() // executed is the caller's to make, if it waits for it
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
+	if w.queue.Put(o) != nil {
 		return ErrClosed
-	}
-	w.queue = append(w.queue, o)
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default: // a token is already there
 	}
 	return nil
 }
@@ -224,14 +211,10 @@ func (w *writer) await(ctx context.Context, o *op, signal <-chan struct{}) error
 		return nil
 	case <-ctx.Done():
 	}
-	w.mu.Lock()
-	taken := o.taken
-	o.canceled = !taken
-	w.mu.Unlock()
-	if !taken {
+	if w.queue.Withdraw(o) {
 		return ctx.Err()
 	}
-	<-signal
+	<-signal // taken: it completes
 	return nil
 }
 
@@ -243,13 +226,7 @@ func (w *writer) close() error {
 	if err := w.settle(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
 		applyErr = fmt.Errorf("sqlite: apply journal: %w", err)
 	}
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.queue.Close()
 	<-w.done
 	var errs []error
 	if w.sync != nil {
@@ -291,7 +268,7 @@ func (w *writer) run() {
 			w.startJob() // what waited for the last job
 		}
 		var closed bool
-		batch, closed = w.take(batch[:0], w.max-len(t.ops))
+		batch, closed = w.queue.Take(batch[:0], w.max-len(t.ops))
 		if len(batch) > 0 {
 			w.applyAll(t, batch)
 			clear(batch)
@@ -306,7 +283,7 @@ func (w *writer) run() {
 				continue
 			}
 			select {
-			case <-w.wake:
+			case <-w.queue.Ready():
 			case <-w.sync.idle:
 			}
 			continue
@@ -314,27 +291,8 @@ func (w *writer) run() {
 		if closed {
 			return
 		}
-		<-w.wake
+		<-w.queue.Ready()
 	}
-}
-
-// take moves queued ops, oldest first, into batch until it holds room more, and reports
-// whether the writer is closed.
-func (w *writer) take(batch []*op, room int) ([]*op, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := 0
-	for ; k < len(w.queue) && room > 0; k++ {
-		if o := w.queue[k]; !o.canceled {
-			o.taken = true
-			batch = append(batch, o)
-			room--
-		}
-	}
-	n := copy(w.queue, w.queue[k:])
-	clear(w.queue[n:])
-	w.queue = w.queue[:n]
-	return batch, w.closed
 }
 
 // failed returns the error after which the writer takes no more writes: a failed fsync or
@@ -500,10 +458,7 @@ func (w *writer) startJob() {
 	now := j.now()
 	go func() {
 		job.done <- w.applyBeside(es, gen, now)
-		select {
-		case w.wake <- struct{}{}: // the writer may have more to hand over
-		default:
-		}
+		w.queue.Nudge() // the writer may have more to hand over
 	}()
 }
 

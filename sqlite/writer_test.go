@@ -52,9 +52,7 @@ func holdErr(w *writer) (release func() error) {
 func queued(t *testing.T, w *writer, n int) {
 	t.Helper()
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
-		w.mu.Lock()
-		got := len(w.queue)
-		w.mu.Unlock()
+		got := w.queue.Len()
 		if got >= n {
 			return
 		}
@@ -141,7 +139,7 @@ func (w *writer) commit(batch []*op) {
 	w.begin(t)
 	w.applyAll(t, batch)
 	for t.err == nil && len(t.ops) < w.max {
-		more, _ := w.take(nil, w.max-len(t.ops))
+		more, _ := w.queue.Take(nil, w.max-len(t.ops))
 		if len(more) == 0 {
 			break
 		}
@@ -160,9 +158,7 @@ func batch(ops ...*op) []*op {
 
 // closing reports whether w has stopped taking new writes.
 func closing(w *writer) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.closed
+	return w.queue.Closed()
 }
 
 // signalled reports whether ch is closed.
