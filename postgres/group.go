@@ -17,13 +17,13 @@ import (
 // delivery status, a captured message) do not each take a transaction: they are queued (on a
 // camsd.Queue, the queue SQLite's writer takes from too), and each of a few writer goroutines
 // takes everything queued when it is free, up to maxGroup, and makes all of it in one call
-// of write_group (migrations/0005_write_group.sql): one statement, so one transaction, one
-// round trip and one WAL flush for the group. A group holds
-// at most one write of each thing (a nonce, a number's code, a code's status); a second one
-// waits for the next group (split), so that no write in a group depends on another. A write's
-// method returns once its group has committed, with the write's own outcome, so nothing is
-// acknowledged before it is durable and a call waits for no more commits than it makes
-// writes, however many calls share them.
+// of write_group (migrations 0005, 0010 and 0012): one statement, so one transaction, one
+// round trip and one WAL flush for the group. A group holds at most one write of each thing
+// (a nonce, a number's code, a code's status); a second one waits for the next group
+// (split), so that no write in a group depends on another. A write's method returns once its
+// group has committed, with the write's own outcome, so nothing is acknowledged before it is
+// durable and a call waits for no more commits than it makes writes, however many calls
+// share them.
 //
 // One write that fails never fails the rest of its group: when the group's statement fails,
 // each of its writes is made again alone, and only the failing one returns the error.

@@ -11,6 +11,7 @@ import (
 	"github.com/camsd/camsd"
 	"github.com/camsd/camsd/postgres"
 	"github.com/camsd/camsd/storetest"
+	"github.com/jackc/pgx/v5"
 )
 
 func seeded(t *testing.T) *postgres.DB {
@@ -353,4 +354,102 @@ func TestOutbox_trimSweepsLateMessages(t *testing.T) {
 	if last := fmt.Sprint("more", postgres.TrimSweepEvery-1); len(ms) != keep || ms[0].Code != last {
 		t.Errorf("the outbox holds %d messages, newest %q; want %d, newest %s", len(ms), ms[0].Code, keep, last)
 	}
+}
+
+// A group large enough for write_group's set statements (twelve codes carrying their nonces)
+// gives every write the verdict, and leaves the tables in the state, that the same writes give
+// and leave made one by one, each in a group of its own (write_group's one-by-one path): a
+// code for a number not there, one within the resend interval of an earlier code, one whose
+// nonce was used, one whose nonce expired and is used again, and the rest new.
+func TestGroup_setStatementsAgreeWithOneByOne(t *testing.T) {
+	t0 := time.Now()
+	t1 := t0.Add(2 * time.Minute)
+	numbers := make([]string, 12)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("86139555000%02d", i)
+	}
+	prepare := func(t *testing.T) (string, *postgres.DB) {
+		schema := freshSchema(t)
+		db := open(t, schema, postgres.Options{})
+		seed := storetest.Fixture()
+		sp := &seed.Accounts[0].Spaces[0]
+		for i, n := range numbers {
+			if i == 4 {
+				continue // not there
+			}
+			sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID, Number: n, ID: "id" + n, Status: camsd.StatusMigrating})
+		}
+		if err := db.ApplySeed(t.Context(), seed); err != nil {
+			t.Fatal(err)
+		}
+		before := []postgres.GroupWrite{
+			{Code: codeAt(numbers[5], t1.Add(-time.Second)), NotSentAfter: t0}, // the code number 5's stands against
+			{AccessKeyID: "k1", Nonce: "used", Expires: t1.Add(time.Minute), Now: t0},
+			{AccessKeyID: "k2", Nonce: "stale", Expires: t0.Add(time.Minute), Now: t0},
+			{AccessKeyID: "k2", Nonce: "old-1", Expires: t0.Add(time.Minute), Now: t0},
+			{AccessKeyID: "k2", Nonce: "old-2", Expires: t0.Add(time.Minute), Now: t0},
+		}
+		for _, w := range before {
+			if v, errs := postgres.MakeGroup(db, w); v[0] != "ok" || errs[0] != nil {
+				t.Fatalf("before: %q, %v", v[0], errs[0])
+			}
+		}
+		return schema, db
+	}
+	var writes []postgres.GroupWrite
+	for i, n := range numbers {
+		key, nonce := fmt.Sprintf("k%d", i%3), fmt.Sprintf("fresh-%d", i)
+		switch i {
+		case 6:
+			key, nonce = "k1", "used"
+		case 7:
+			key, nonce = "k2", "stale"
+		}
+		writes = append(writes, postgres.GroupWrite{Code: codeAt(n, t1), NotSentAfter: t1.Add(-time.Minute),
+			AccessKeyID: key, Nonce: nonce, Expires: t1.Add(time.Minute), Now: t1})
+	}
+	want := []string{"ok", "ok", "ok", "ok", "notfound", "conflict", "used", "ok", "ok", "ok", "ok", "ok"}
+
+	state := func(t *testing.T, schema string, db *postgres.DB) string {
+		var held []int
+		rows, err := admin(t).Query(t.Context(), `SELECT held FROM `+pgx.Identifier{schema, "nonce_keys"}.Sanitize()+` ORDER BY access_key_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var h int
+			rows.Scan(&h)
+			held = append(held, h)
+		}
+		rows.Close()
+		var replays []string
+		for _, w := range writes {
+			v, _ := postgres.MakeGroup(db, postgres.GroupWrite{AccessKeyID: w.AccessKeyID, Nonce: w.Nonce, Expires: t1.Add(time.Minute), Now: t1.Add(time.Second)})
+			replays = append(replays, v[0])
+		}
+		return fmt.Sprintf("codes %d, nonces %d, held %v, replays %v", count(t, schema, "verify_codes"), count(t, schema, "nonces"), held, replays)
+	}
+
+	schema, db := prepare(t)
+	verdicts, errs := postgres.MakeGroup(db, writes...)
+	for i := range want {
+		if verdicts[i] != want[i] || errs[i] != nil {
+			t.Errorf("in one group, write %d: %q, %v; want %q", i, verdicts[i], errs[i], want[i])
+		}
+	}
+	if s := db.GroupStats(); s.Groups != 6 || s.Fallbacks != 0 {
+		t.Errorf("GroupStats = %+v; want the 5 writes before, then the twelve in one group", s)
+	}
+	inGroup := state(t, schema, db)
+
+	schema, db = prepare(t)
+	for i, w := range writes {
+		if v, errs := postgres.MakeGroup(db, w); v[0] != want[i] || errs[0] != nil {
+			t.Errorf("alone, write %d: %q, %v; want %q", i, v[0], errs[0], want[i])
+		}
+	}
+	if alone := state(t, schema, db); alone != inGroup {
+		t.Errorf("after the writes in one group: %s\nafter them one by one:      %s", inGroup, alone)
+	}
+	t.Log(inGroup)
 }
