@@ -8,3 +8,6 @@ func SetLimiterClock(l *Limiter, now func() time.Time) { l.now = now }
 
 // TrimSweepEvery is how often the outbox's trim sweeps below its bound.
 const TrimSweepEvery = trimSweepEvery
+
+// SecondFrom is how many writes wait before a second writer starts a group.
+const SecondFrom = secondFrom

@@ -453,3 +453,69 @@ func TestGroup_setStatementsAgreeWithOneByOne(t *testing.T) {
 	}
 	t.Log(inGroup)
 }
+
+// While one writer's group is being made, a second writer starts a group only once
+// secondFrom writes wait for one (fewer wait for the first writer's next group, so that
+// replicas with little each to write do not make twice as many small groups): here the first
+// group waits on a number's lock that the test holds.
+func TestGroup_secondWriterWaitsForEnough(t *testing.T) {
+	schema := freshSchema(t)
+	db := open(t, schema, postgres.Options{})
+	seed := storetest.Fixture()
+	sp := &seed.Accounts[0].Spaces[0]
+	numbers := make([]string, postgres.SecondFrom+1)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("86139666000%02d", i)
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID, Number: numbers[i], ID: "id" + numbers[i], Status: camsd.StatusMigrating})
+	}
+	if err := db.ApplySeed(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	// The lock write_group takes for numbers[0]'s code, held by the test.
+	lock, err := admin(t).Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(t.Context())
+	if _, err := lock.Exec(t.Context(), `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, numbers[0]); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	done := make(chan error, len(numbers))
+	save := func(n string) {
+		go func() { done <- db.SaveCode(t.Context(), nil, *codeAt(n, now), now.Add(-time.Minute)) }()
+	}
+	groupsAre := func(want uint64) {
+		t.Helper()
+		for start := time.Now(); db.GroupStats().Groups != want; time.Sleep(time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("%d groups; want %d", db.GroupStats().Groups, want)
+			}
+		}
+	}
+	save(numbers[0])
+	groupsAre(1) // made, and waiting for the lock
+	for _, n := range numbers[1:postgres.SecondFrom] {
+		save(n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if g := db.GroupStats().Groups; g != 1 {
+		t.Fatalf("%d writes waiting started a second group (%d groups); want them to wait for %d", postgres.SecondFrom-1, g, postgres.SecondFrom)
+	}
+	save(numbers[postgres.SecondFrom])
+	groupsAre(2)
+	for range postgres.SecondFrom {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the code behind the held lock returned (%v) before the lock was released", err)
+	default:
+	}
+	lock.Rollback(t.Context())
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
