@@ -1,13 +1,18 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 
 	"github.com/camsd/camsd"
 )
 
-// enqueue queues it on q; errClosed once the DB is closing.
-func enqueue[T comparable](q *camsd.Queue[T], it T) error {
+// enqueue queues it on q, unless ctx has ended (its error); errClosed once the DB is
+// closing. Once queued, it is the loop's, whatever ctx does.
+func enqueue[T comparable](ctx context.Context, q *camsd.Queue[T], it T) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := q.Put(it); err != nil {
 		if errors.Is(err, camsd.ErrQueueClosed) {
 			return errClosed

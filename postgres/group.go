@@ -166,13 +166,10 @@ func callQueue(call *camsd.Call) int {
 	return int(reflect.ValueOf(call).Pointer()>>4) % writers
 }
 
-// start queues w on q. ctx is the caller's: a write, once queued, is the writer's.
+// start queues w on q.
 func (g *groups) start(ctx context.Context, q *camsd.Queue[*write], w *write) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	w.commit = camsd.NewCommit()
-	return enqueue(q, w)
+	return enqueue(ctx, q, w)
 }
 
 // close makes everything queued so far (writes, flow-control decisions, number reads), then

@@ -66,10 +66,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (camsd.Decis
 		return camsd.Decision{}, fmt.Errorf("postgres: limit %d for key %q is not positive", limit, key)
 	}
 	q := &decision{key: key, limit: limit, done: make(chan struct{})}
-	if err := ctx.Err(); err != nil {
-		return camsd.Decision{}, err
-	}
-	if err := enqueue(l.queue, q); err != nil {
+	if err := enqueue(ctx, l.queue, q); err != nil {
 		return camsd.Decision{}, err
 	}
 	select {

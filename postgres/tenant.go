@@ -145,10 +145,7 @@ func (db *DB) PhoneNumberNow(ctx context.Context, custSpaceID, number string) (*
 // readNumber reads the number in the space from PostgreSQL, in a batch with other calls'.
 func (db *DB) readNumber(ctx context.Context, custSpaceID, number string) (camsd.PhoneNumber, error) {
 	r := &numberRead{space: custSpaceID, number: number, done: make(chan struct{})}
-	if err := ctx.Err(); err != nil {
-		return camsd.PhoneNumber{}, err
-	}
-	if err := enqueue(db.numberReads, r); err != nil {
+	if err := enqueue(ctx, db.numberReads, r); err != nil {
 		return camsd.PhoneNumber{}, err
 	}
 	select {
