@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,102 @@ type Call struct {
 
 	mu    sync.Mutex
 	waits []func() error
+	// running counts the call while it runs (Running.Track), until End; counted says whether
+	// it counts now (not while it waits for a commit).
+	running *Running
+	counted bool
+}
+
+// Running counts the calls running towards a store's writers: a call counts from Track until
+// it ends (Call.End), except while it waits for a commit. A writer that holds a few writes
+// may then wait a moment for the writes of the calls still running, instead of making a group
+// without them: the cost of a group is mostly fixed, so fewer, larger groups cost less CPU
+// per call. Calls that never write (refused, reads) count too while they run: the writer's
+// wait is bounded.
+type Running struct {
+	n       atomic.Int64
+	mu      sync.Mutex
+	stopped chan struct{} // Stopped's, closed when a call next stops counting; nil: none asked
+}
+
+// Stopped returns a channel closed once a call stops counting (it ends, or waits), so that a
+// writer waiting for the running calls looks again. Take it before reading Count.
+func (r *Running) Stopped() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped == nil {
+		r.stopped = make(chan struct{})
+	}
+	return r.stopped
+}
+
+// Track counts call as running, until call.End. A nil *Call is not counted.
+func (r *Running) Track(call *Call) {
+	if call == nil {
+		return
+	}
+	call.mu.Lock()
+	defer call.mu.Unlock()
+	if call.running != nil {
+		return
+	}
+	call.running, call.counted = r, true
+	r.n.Add(1)
+}
+
+// Count returns how many calls run now.
+func (r *Running) Count() int64 { return r.n.Load() }
+
+// count makes c count as running, or not; c.mu is held.
+func (c *Call) count(on bool) {
+	if c.running == nil || c.counted == on {
+		return
+	}
+	c.counted = on
+	if on {
+		c.running.n.Add(1)
+		return
+	}
+	r := c.running
+	r.n.Add(-1)
+	r.mu.Lock()
+	if r.stopped != nil {
+		close(r.stopped)
+		r.stopped = nil
+	}
+	r.mu.Unlock()
+}
+
+// Blocked says the call waits for a commit of its own (its write is queued): it does not
+// count as running until Unblocked. On a nil *Call, or one not tracked, it does nothing.
+func (c *Call) Blocked() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.count(false)
+	c.mu.Unlock()
+}
+
+// Unblocked says the call runs again after Blocked.
+func (c *Call) Unblocked() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.count(true)
+	c.mu.Unlock()
+}
+
+// End says the call has ended (it is about to reply): it no longer counts as running.
+func (c *Call) End() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.count(false)
+	c.running = nil
+	c.mu.Unlock()
 }
 
 // Admission is a flow-control decision to make (Key and Limit as Limiter.Allow takes them)
@@ -84,7 +181,14 @@ func (c *Call) Wait() error {
 	c.mu.Lock()
 	waits := c.waits
 	c.waits = nil
+	if len(waits) > 0 {
+		c.count(false)
+	}
 	c.mu.Unlock()
+	if len(waits) == 0 {
+		return nil
+	}
+	defer c.Unblocked()
 	var errs []error
 	for _, w := range waits {
 		errs = append(errs, w())

@@ -92,3 +92,68 @@ func TestCommit(t *testing.T) {
 		t.Errorf("nil Call's Await of a commit that ended well = %v", err)
 	}
 }
+
+// A tracked call counts as running except while it waits (Blocked, or Wait with writes to
+// wait for) and once it has ended; each time it stops counting, Stopped's channel closes.
+func TestRunning(t *testing.T) {
+	var r Running
+	call := &Call{}
+	stopsWhen := func(what string, f func(), wantCount int64) {
+		t.Helper()
+		stopped := r.Stopped()
+		f()
+		if n := r.Count(); n != wantCount {
+			t.Fatalf("after %s: %d running; want %d", what, n, wantCount)
+		}
+		select {
+		case <-stopped:
+		default:
+			t.Fatalf("after %s: Stopped's channel is open; want it closed", what)
+		}
+	}
+	is := func(what string, want int64) {
+		t.Helper()
+		if n := r.Count(); n != want {
+			t.Fatalf("%s: %d running; want %d", what, n, want)
+		}
+	}
+
+	r.Track(call)
+	r.Track(call) // once
+	is("tracked", 1)
+	stopsWhen("Blocked", call.Blocked, 0)
+	call.Blocked()
+	is("Blocked twice", 0)
+	call.Unblocked()
+	is("Unblocked", 1)
+	if err := call.Wait(); err != nil { // nothing to wait for: it keeps running
+		t.Fatal(err)
+	}
+	is("a Wait with nothing to wait for", 1)
+
+	commit := NewCommit()
+	if err := call.Await(commit, nil); err != nil {
+		t.Fatal(err)
+	}
+	stopped := r.Stopped()
+	waited := make(chan error)
+	go func() { waited <- call.Wait() }()
+	<-stopped
+	is("waiting for a commit", 0)
+	commit.End(nil)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	is("after the commit", 1)
+
+	stopsWhen("End", call.End, 0)
+	call.Unblocked()
+	is("Unblocked after End", 0)
+
+	var none *Call
+	r.Track(none)
+	none.Blocked()
+	none.Unblocked()
+	none.End()
+	is("a nil Call", 0)
+}

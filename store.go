@@ -118,6 +118,12 @@ type FreshNumbers interface {
 	PhoneNumberNow(ctx context.Context, custSpaceID, number string) (*PhoneNumber, error)
 }
 
+// A Tracker is a Store whose writers wait a moment for the writes of the calls still running
+// (Running) before they make a group: Track counts call as running until call.End.
+type Tracker interface {
+	Track(call *Call)
+}
+
 // A Recorder is a Provider whose delivery is a message recorded in an Outbox (the
 // simulator's). When that Outbox is the Store, a code it delivers is recorded with its
 // message in one write (Store.SaveCodeMessage), as sent, instead of pending, then delivered,

@@ -66,11 +66,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// The call's writes share group commits and are waited for once, before any reply: an
 	// error reply too may follow a write (the nonce is recorded before flow control runs).
 	ctx, durable := r.Context(), &camsd.Call{}
+	if t, ok := s.Store.(camsd.Tracker); ok {
+		t.Track(durable) // running until it ends: the store's writers may wait for its writes
+	}
+	defer durable.End()
 	format := "JSON"
 	fail := func(err error) {
 		if werr := durable.Wait(); werr != nil {
 			err = fmt.Errorf("make the call's writes durable: %w", werr)
 		}
+		durable.End()
 		rec.Code = camsd.ErrorCode(err)
 		if rec.Code == camsd.CodeInternalError {
 			rec.Err = err
@@ -118,6 +123,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rec.Code = camsd.CodeOK
+		durable.End()
 		acs.WriteResult(w, format, req.Action, requestID, stsReply{RequestId: requestID, Credentials: out})
 		return
 	}
@@ -157,6 +163,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Code = camsd.CodeOK
+	durable.End()
 	out := reply{RequestId: requestID, Code: camsd.CodeOK, Message: "SUCCESS", AccessDeniedDetail: "None"}
 	out.shape(data)
 	acs.WriteResult(w, format, req.Action, requestID, out)

@@ -93,7 +93,9 @@ func (s *Service) callUpstream(ctx context.Context, c Caller, action, space, num
 	if err := c.Call.Wait(); err != nil {
 		return err
 	}
+	c.Call.Blocked() // outside the process: the call is not on its way to a write
 	err := call(ctx)
+	c.Call.Unblocked()
 	outcome, detail := camsd.CodeOK, "the platform accepted "+what
 	if err != nil {
 		outcome, detail = camsd.ErrorCode(err), "the platform refused "+what+": "+truncate(err.Error(), 300)

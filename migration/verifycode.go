@@ -131,7 +131,10 @@ func (s *Service) sendCode(ctx context.Context, c Caller, p Params, may func(*ca
 			return s.Upstream.RequestCode(ctx, num.ID, method, locale)
 		}
 	}
-	if err := send(ctx); err != nil {
+	c.Call.Blocked() // the provider may go outside the process: the call is not on its way to a write
+	err = send(ctx)
+	c.Call.Unblocked()
+	if err != nil {
 		// A failed send must not hold the number to the resend interval, nor be checkable.
 		_ = s.Store.SetCodeStatus(context.WithoutCancel(ctx), c.Call, space.CustSpaceID, phone, now, camsd.DeliveryFailed)
 		var wire *camsd.Error

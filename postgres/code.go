@@ -74,7 +74,7 @@ func (db *DB) saveCode(ctx context.Context, call *camsd.Call, w *write) error {
 	if n := call.TakeNonce(); n != nil {
 		w.accessKeyID, w.nonce, w.expires, w.now = n.AccessKeyID, n.Nonce, toNanos(n.Expires), toNanos(n.Now)
 	}
-	if err := db.groups.do(ctx, w); err != nil {
+	if err := db.groups.do(ctx, call, w); err != nil {
 		return wrap("save code", err)
 	}
 	switch w.verdict {

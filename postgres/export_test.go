@@ -11,3 +11,6 @@ const TrimSweepEvery = trimSweepEvery
 
 // SecondFrom is how many writes wait before a second writer starts a group.
 const SecondFrom = secondFrom
+
+// SetGatherFor sets how long db's group writers wait for the writes of running calls.
+func SetGatherFor(db *DB, d time.Duration) { db.groups.gatherFor = d }

@@ -16,7 +16,8 @@ import (
 // Group commit. The durable writes of the hot path (a nonce, a code's compare-and-set, its
 // delivery status, a captured message) do not each take a transaction: they are queued (on a
 // camsd.Queue, the queue SQLite's writer takes from too), and each of a few writer goroutines
-// takes everything queued when it is free, up to maxGroup, and makes all of it in one call
+// takes everything queued when it is free, up to maxGroup (waiting a moment, first, for the
+// writes of the calls still running: gather), and makes all of it in one call
 // of write_group (migrations 0005, 0010 and 0012): one statement, so one transaction, one
 // round trip and one WAL flush for the group. A group holds at most one write of each thing
 // (a nonce, a number's code, a code's status); a second one waits for the next group
@@ -51,6 +52,11 @@ const (
 	// clients and 4% more at 256 (camsd bench, PostgreSQL + Redis), and one replica 5% more
 	// at 32 and 3% fewer at 256, within this machine's noise.
 	secondFrom = 4
+	// gatherFor bounds how long a writer that holds writes waits for those of the calls still
+	// running (gather). A call's way from its request to its write (the signature, Redis's
+	// nonce and flow-control script, the code) takes a few hundred microseconds on a busy
+	// machine.
+	gatherFor = time.Millisecond
 	// maxGroup bounds one group's writes, so that one statement's locks and work stay short.
 	maxGroup = 512
 	// groupTimeout bounds one group's statement.
@@ -101,7 +107,9 @@ type groups struct {
 	fallbacks atomic.Uint64                 // groups whose statement failed, so each write was made alone
 	trimmed   atomic.Int64                  // the outbox's ids up to this one are trimmed (write_group's p_trim_from)
 	trims     atomic.Uint64                 // trims made
-	busy      atomic.Int32                  // writers making a group
+	busy      atomic.Int32                  // writers gathering or making a group
+	running   *camsd.Running                // calls that may yet queue a write (gather)
+	gatherFor time.Duration                 // gatherFor, but for tests
 	mu        sync.Mutex                    // guards queues and closed
 	queues    []interface{ Close() }        // closed by close: these and the Limiter's and number reads' queues
 	closed    bool
@@ -112,6 +120,7 @@ var errClosed = errors.New("postgres: closed")
 
 func newGroups(pool *pgxpool.Pool, maxNonces int, schema string) *groups {
 	g := &groups{pool: pool, maxNonces: maxNonces, outboxLock: outboxLockOf(schema), shared: camsd.NewQueue[*write]()}
+	g.running, g.gatherFor = new(camsd.Running), gatherFor
 	g.closeWith(g.shared)
 	for i := range g.own {
 		g.own[i] = camsd.NewQueue[*write]()
@@ -135,10 +144,12 @@ func (g *groups) closeWith(q interface{ Close() }) {
 
 // do queues w and waits for its group to commit. Should ctx end first, do returns its error,
 // and w is still made: a queued write is never dropped.
-func (g *groups) do(ctx context.Context, w *write) error {
+func (g *groups) do(ctx context.Context, call *camsd.Call, w *write) error {
 	if err := g.start(ctx, g.shared, w); err != nil {
 		return err
 	}
+	call.Blocked() // after the Put: a writer that waits for call finds its write queued
+	defer call.Unblocked()
 	return w.commit.Wait(ctx)
 }
 
@@ -210,12 +221,44 @@ func (g *groups) writer(own *camsd.Queue[*write]) {
 			}
 			continue
 		}
+		g.busy.Add(1)
+		batch = g.gather(batch, own)
 		var group []*write
 		group, carry = split(batch)
-		g.busy.Add(1)
 		g.make(group)
 		g.busy.Add(-1)
 	}
+}
+
+// gather adds to batch what is queued while calls still run (g.running), until none does, the
+// group is full or gatherFor has passed: a writer that holds a few writes waits a moment for
+// the writes of the calls on their way instead of making a group without them.
+func (g *groups) gather(batch []*write, own *camsd.Queue[*write]) []*write {
+	var t *time.Timer
+	for len(batch) < maxGroup {
+		stopped := g.running.Stopped()
+		if g.running.Count() == 0 {
+			break
+		}
+		if t == nil {
+			t = time.NewTimer(g.gatherFor)
+			defer t.Stop()
+		}
+		select {
+		case <-stopped:
+		case <-g.shared.Ready():
+		case <-own.Ready():
+		case <-t.C:
+			return batch
+		}
+		var sharedClosed, ownClosed bool
+		batch, sharedClosed = g.shared.Take(batch, maxGroup)
+		batch, ownClosed = own.Take(batch, maxGroup)
+		if sharedClosed || ownClosed {
+			break
+		}
+	}
+	return batch
 }
 
 // makeAll makes batch in as many groups as split needs.

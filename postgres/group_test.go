@@ -519,3 +519,72 @@ func TestGroup_secondWriterWaitsForEnough(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A writer holding a write waits for the writes of the calls still running (Track), so that
+// they share its group; a call that ends, or waits on something else, without writing lets it
+// go at once.
+func TestGroup_writerWaitsForRunningCalls(t *testing.T) {
+	db := open(t, freshSchema(t), postgres.Options{})
+	postgres.SetGatherFor(db, time.Minute)
+	seed := storetest.Fixture()
+	sp := &seed.Accounts[0].Spaces[0]
+	numbers := make([]string, 4)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("86139777000%02d", i)
+		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID, Number: numbers[i], ID: "id" + numbers[i], Status: camsd.StatusMigrating})
+	}
+	if err := db.ApplySeed(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	save := func(call *camsd.Call, n string) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- db.SaveCode(t.Context(), call, *codeAt(n, now), now.Add(-time.Minute)) }()
+		return done
+	}
+	waiting := func(done <-chan error, what string) {
+		t.Helper()
+		select {
+		case err := <-done:
+			t.Fatalf("%s returned (%v) while a call was still running; want it to wait for the call's write", what, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	returns := func(done <-chan error, what string) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s did not return", what)
+		}
+	}
+
+	// A running call's write joins the group of the write before it.
+	running := &camsd.Call{}
+	db.Track(running)
+	first := save(nil, numbers[0])
+	waiting(first, "a code saved while a call runs")
+	if g := db.GroupStats().Groups; g != 0 {
+		t.Fatalf("%d groups made while a call runs; want the writer to wait for its write", g)
+	}
+	returns(save(running, numbers[1]), "the running call's code")
+	returns(first, "the first code")
+	if s := db.GroupStats(); s.Groups != 1 || s.Writes != 2 {
+		t.Fatalf("groups %d, writes %d; want both codes in one group", s.Groups, s.Writes)
+	}
+	running.End()
+
+	// A call that ends without writing, or waits outside the process, lets the writer go.
+	for i, stop := range []func(*camsd.Call){(*camsd.Call).End, (*camsd.Call).Blocked} {
+		call := &camsd.Call{}
+		db.Track(call)
+		done := save(nil, numbers[2+i])
+		waiting(done, "a code saved while a call runs")
+		stop(call)
+		returns(done, "the code once the call stopped running")
+		call.End()
+	}
+}

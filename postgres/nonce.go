@@ -32,10 +32,10 @@ func (s *sweeper) due(n uint64) bool { return s.calls.Add(1)%n == 0 }
 // the key's count of nonces, kept in that row, bounds its live nonces exactly; but the Uses of
 // one busy key share commits instead of waiting for each other's. Expiry is judged by
 // Options.Now, the replica's clock. It returns once committed.
-func (db *DB) Use(ctx context.Context, _ *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
+func (db *DB) Use(ctx context.Context, call *camsd.Call, accessKeyID, nonce string, expires time.Time) error {
 	now := db.now()
 	w := &write{kind: kindNonce, accessKeyID: accessKeyID, nonce: nonce, expires: toNanos(expires), now: toNanos(now)}
-	if err := db.groups.do(ctx, w); err != nil {
+	if err := db.groups.do(ctx, call, w); err != nil {
 		return wrap("use nonce", err)
 	}
 	if db.nonces.due(sweepEvery) {

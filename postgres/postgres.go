@@ -170,3 +170,7 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 	}
 	return empty, nil
 }
+
+// Track counts call as running until call.End, so that a group writer holding a few writes
+// may wait a moment for its writes (group.go's gather).
+func (db *DB) Track(call *camsd.Call) { db.groups.running.Track(call) }
