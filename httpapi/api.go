@@ -66,9 +66,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// The call's writes share group commits and are waited for once, before any reply: an
 	// error reply too may follow a write (the nonce is recorded before flow control runs).
 	ctx, durable := r.Context(), &camsd.Call{}
-	if t, ok := s.Store.(camsd.Tracker); ok {
-		t.Track(durable) // running until it ends: the store's writers may wait for its writes
-	}
 	defer durable.End()
 	format := "JSON"
 	fail := func(err error) {
@@ -104,6 +101,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		format = req.Format
 	}
 	rec.Action, version = req.Action, req.Version
+	if t, ok := s.Store.(camsd.Tracker); ok {
+		// Running from here until it ends, its request read (a client that sends slowly
+		// holds no writer up): the store's writers may wait a moment for its writes.
+		t.Track(durable)
+	}
 
 	p, err := s.Auth.Authenticate(ctx, durable, req)
 	if err != nil {

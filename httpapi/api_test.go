@@ -277,3 +277,43 @@ func TestServer_RequestIDHeader(t *testing.T) {
 		})
 	}
 }
+
+// trackingStore is a fakeStore that is a camsd.Tracker.
+type trackingStore struct {
+	*fakeStore
+	running camsd.Running
+}
+
+func (s *trackingStore) Track(call *camsd.Call) { s.running.Track(call) }
+
+// A call runs (camsd.Running) from its request read to its reply, except while it waits for
+// the provider; once answered, ok or refused, it no longer counts, so that no writer waits for it.
+func TestServer_TracksRunningCalls(t *testing.T) {
+	f := newFixture(t)
+	ts := &trackingStore{fakeStore: f.store}
+	f.srv.Store = ts
+	var atSave, atSend int64 = -1, -1
+	f.store.SaveCodeFn = func(_ context.Context, call *camsd.Call, _ camsd.VerifyCode, _ time.Time) error {
+		atSave = ts.running.Count()
+		return nil
+	}
+	f.provider.SendCodeFn = func(context.Context, camsd.CodeMessage) error {
+		atSend = ts.running.Count()
+		return nil
+	}
+	if r := f.serve(t, f.get(acmeRoot, getVC())); r.str("Code") != camsd.CodeOK {
+		t.Fatalf("reply %s", r.Raw)
+	}
+	if atSave != 1 || atSend != 0 {
+		t.Errorf("running calls when the code is saved: %d, when the provider sends it: %d; want 1 and 0", atSave, atSend)
+	}
+	if n := ts.running.Count(); n != 0 {
+		t.Errorf("%d calls running after the reply; want 0", n)
+	}
+	if r := f.serve(t, f.get(acmeReader, getVC())); r.str("Code") != "Ram.PermissionDeny" {
+		t.Fatalf("reply %s", r.Raw)
+	}
+	if n := ts.running.Count(); n != 0 {
+		t.Errorf("%d calls running after a refusal; want 0", n)
+	}
+}
