@@ -84,7 +84,7 @@
 // its write-ahead log before it acknowledges it, so nothing acknowledged is lost in a crash.
 // The writes of the hot path (Use, SaveCode, SaveCodeMessage, SetCodeStatus, AddMessage) do
 // not take a transaction each: a few writers each take every write queued when they are free
-// (after waiting up to a millisecond for the writes of the calls still running, which the API
+// (after waiting up to 3 ms for the writes of the calls still running, which the API
 // counts with camsd.Running) and make them in one statement, write_group (group.go,
 // migrations 0005, 0010, 0012 and 0014), one transaction and one WAL flush for the group; in a
 // group of eight or more, its nonces and its codes are each made by a few set statements,
