@@ -40,7 +40,8 @@ type Call struct {
 }
 
 // Running counts the calls running towards a store's writers: a call counts from Track until
-// it ends (Call.End), except while it waits for a commit. A writer that holds a few writes
+// it ends (Call.End), except while it waits for a commit of its own or for the platform
+// (Call.Blocked, Call.Wait). A writer that holds a few writes
 // may then wait a moment for the writes of the calls still running, instead of making a group
 // without them: the cost of a group is mostly fixed, so fewer, larger groups cost less CPU
 // per call. Calls that never write (refused, reads) count too while they run: the writer's
@@ -99,8 +100,9 @@ func (c *Call) count(on bool) {
 	r.mu.Unlock()
 }
 
-// Blocked says the call waits for a commit of its own (its write is queued): it does not
-// count as running until Unblocked. On a nil *Call, or one not tracked, it does nothing.
+// Blocked says the call waits, for a commit of its own (its write is queued) or for something
+// outside the process (the platform): it does not count as running until Unblocked. On a nil
+// *Call, or one not tracked, it does nothing.
 func (c *Call) Blocked() {
 	if c == nil {
 		return
@@ -172,8 +174,8 @@ func (c *Call) Defer(wait func() error) error {
 	return nil
 }
 
-// Wait blocks until every write registered so far is durable and returns their errors. A nil
-// *Call's returns nil at once.
+// Wait blocks until every write registered so far is durable and returns their errors; while
+// it waits, the call does not count as running (Running). A nil *Call's returns nil at once.
 func (c *Call) Wait() error {
 	if c == nil {
 		return nil
