@@ -316,9 +316,12 @@ func TestLoadClient_keepsConnectionsToEveryReplica(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// At most one connection per client and server, however many calls.
+	// About one connection per client and server, however many calls: net/http may dial a
+	// spare when a call starts before the connection of the one before is back in the idle
+	// pool (seen once, 9 for 8 clients, on a busy machine); a client that closed and dialed
+	// connections all the time would dial hundreds.
 	for i, n := range dialed {
-		if got := n.Load(); got > clients {
+		if got := n.Load(); got > 2*clients {
 			t.Errorf("server %d: %d connections dialed for %d clients making %d calls each", i, got, clients, calls)
 		}
 	}
