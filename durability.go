@@ -103,34 +103,25 @@ func (c *Call) count(on bool) {
 // Blocked says the call waits, for a commit of its own (its write is queued) or for something
 // outside the process (the platform): it does not count as running until Unblocked. On a nil
 // *Call, or one not tracked, it does nothing.
-func (c *Call) Blocked() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	c.count(false)
-	c.mu.Unlock()
-}
+func (c *Call) Blocked() { c.setRunning(false, false) }
 
 // Unblocked says the call runs again after Blocked.
-func (c *Call) Unblocked() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	c.count(true)
-	c.mu.Unlock()
-}
+func (c *Call) Unblocked() { c.setRunning(true, false) }
 
 // End says the call has ended (it is about to reply): it no longer counts as running.
-func (c *Call) End() {
+func (c *Call) End() { c.setRunning(false, true) }
+
+// setRunning makes c count as running, or not; with end, for good.
+func (c *Call) setRunning(on, end bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	c.count(false)
-	c.running = nil
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.count(on)
+	if end {
+		c.running = nil
+	}
 }
 
 // Admission is a flow-control decision to make (Key and Limit as Limiter.Allow takes them)

@@ -101,10 +101,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		format = req.Format
 	}
 	rec.Action, version = req.Action, req.Version
-	if t, ok := s.Store.(camsd.Tracker); ok {
+	if s.tracker != nil {
 		// Running from here until it ends, its request read (a client that sends slowly
 		// holds no writer up): the store's writers may wait a moment for its writes.
-		t.Track(durable)
+		s.tracker.Track(durable)
 	}
 
 	p, err := s.Auth.Authenticate(ctx, durable, req)

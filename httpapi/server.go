@@ -33,6 +33,7 @@ type Server struct {
 	Now    func() time.Time
 
 	policies policyCache
+	tracker  camsd.Tracker // Store, when it is one (Handler)
 }
 
 // Observer is told of every answered API request: its action ("" when camsd does not serve
@@ -50,6 +51,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Auth != nil && s.Auth.Admission == nil {
 		s.Auth.Admission = s.admission // a nonce store that can makes the decision with the nonce
 	}
+	s.tracker, _ = s.Store.(camsd.Tracker)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

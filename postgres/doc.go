@@ -84,14 +84,13 @@
 // its write-ahead log before it acknowledges it, so nothing acknowledged is lost in a crash.
 // The writes of the hot path (Use, SaveCode, SaveCodeMessage, SetCodeStatus, AddMessage) do
 // not take a transaction each: a few writers each take every write queued when they are free
-// (after waiting up to 3 ms for the writes of the calls still running, which the API
-// counts with camsd.Running) and make them in one statement, write_group (group.go,
-// migrations 0005, 0010, 0012 and 0014), one transaction and one WAL flush for the group; in a
-// group of eight or more, its nonces and its codes are each made by a few set statements,
-// below that with two statements a code. A code that
-// carries its message (SaveCodeMessage: the simulator's delivery) inserts it in the same
-// statement, only if the code is inserted. A write's outcome (a nonce used, a code's conflict) is known when its
-// group commits, so those that decide return then; SetCodeStatus and AddMessage, given a
+// (after waiting up to 3 ms for the writes of the calls still running, which the API counts
+// with camsd.Running) and make them in one statement, write_group (group.go, migrations 0005,
+// 0010, 0012 and 0014), one transaction and one WAL flush for the group; in a group of eight
+// or more, its nonces and its codes are each made by a few set statements, below that with
+// two statements a code. A code that carries its message (SaveCodeMessage: the simulator's
+// delivery) inserts it in the same statement, only if the code is inserted. A write's
+// outcome (a nonce used, a code's conflict) is known when its group commits, so those that decide return then; SetCodeStatus and AddMessage, given a
 // camsd.Call, return once queued and leave the wait for their commit to the call's Wait, so a
 // call's last writes share one group. write_group takes all its locks first, in one global
 // order (numbers' advisory locks by key, then AccessKeys' nonce_keys rows by id), which

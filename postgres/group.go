@@ -18,7 +18,7 @@ import (
 // camsd.Queue, the queue SQLite's writer takes from too), and each of a few writer goroutines
 // takes everything queued when it is free, up to maxGroup (waiting a moment, first, for the
 // writes of the calls still running: gather), and makes all of it in one call
-// of write_group (migrations 0005, 0010 and 0012): one statement, so one transaction, one
+// of write_group (migrations 0005, 0010, 0012 and 0014): one statement, so one transaction, one
 // round trip and one WAL flush for the group. A group holds at most one write of each thing
 // (a nonce, a number's code, a code's status); a second one waits for the next group
 // (split), so that no write in a group depends on another. A write's method returns once its
@@ -238,15 +238,15 @@ func (g *groups) writer(own *camsd.Queue[*write]) {
 // group is full or gatherFor has passed: a writer that holds a few writes waits a moment for
 // the writes of the calls on their way instead of making a group without them.
 func (g *groups) gather(batch []*write, own *camsd.Queue[*write]) []*write {
-	var t *time.Timer
+	if g.running.Count() == 0 {
+		return batch
+	}
+	t := time.NewTimer(g.gatherFor)
+	defer t.Stop()
 	for len(batch) < maxGroup {
-		stopped := g.running.Stopped()
+		stopped := g.running.Stopped() // before Count: a call that stops after it closes it
 		if g.running.Count() == 0 {
 			break
-		}
-		if t == nil {
-			t = time.NewTimer(g.gatherFor)
-			defer t.Stop()
 		}
 		select {
 		case <-stopped:
