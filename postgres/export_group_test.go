@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // GroupWrite is one write of a group made by MakeGroup: a nonce (Nonce set), a code (Code set,
@@ -25,6 +28,43 @@ type GroupWrite struct {
 // MakeGroup makes ws as a writer makes what it took from the queue (in one group, or more when
 // two of them write one thing), and returns each write's verdict and error.
 func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
+	batch := writesOf(ws)
+	db.groups.makeAll(batch)
+	for _, w := range batch {
+		verdicts, errs = append(verdicts, w.verdict), append(errs, w.commit.Wait(context.Background()))
+	}
+	return verdicts, errs
+}
+
+// ExplainGroup runs write_group for ws (one group: no two may write one thing) on conn under
+// EXPLAIN (ANALYZE, BUFFERS), and returns how many shared buffers it touched, its nested
+// statements' included; with explain false it only runs it. Either way conn's session keeps
+// the function's plans, made the first time it runs there.
+func ExplainGroup(ctx context.Context, db *DB, conn *pgx.Conn, explain bool, ws ...GroupWrite) (int, error) {
+	args, _ := db.groups.args(writesOf(ws))
+	if !explain {
+		_, err := conn.Exec(ctx, groupSQL, args...)
+		return 0, err
+	}
+	var plan []struct {
+		Plan struct {
+			Hit  int `json:"Shared Hit Blocks"`
+			Read int `json:"Shared Read Blocks"`
+		}
+	}
+	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+groupSQL, args...).Scan(&plan); err != nil {
+		return 0, err
+	}
+	if len(plan) != 1 {
+		return 0, fmt.Errorf("EXPLAIN returned %d plans", len(plan))
+	}
+	return plan[0].Plan.Hit + plan[0].Plan.Read, nil
+}
+
+// Acquire returns a connection of db's pool, in db's schema.
+func Acquire(ctx context.Context, db *DB) (*pgxpool.Conn, error) { return db.pool.Acquire(ctx) }
+
+func writesOf(ws []GroupWrite) []*write {
 	batch := make([]*write, len(ws))
 	for i, g := range ws {
 		w := &write{commit: camsd.NewCommit()}
@@ -47,9 +87,5 @@ func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 		}
 		batch[i] = w
 	}
-	db.groups.makeAll(batch)
-	for _, w := range batch {
-		verdicts, errs = append(verdicts, w.verdict), append(errs, w.commit.Wait(context.Background()))
-	}
-	return verdicts, errs
+	return batch
 }

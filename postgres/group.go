@@ -323,8 +323,13 @@ func (g *groups) make(batch []*write) {
 	}
 }
 
-// exec runs write_group for batch and records each write's verdict.
-func (g *groups) exec(batch []*write) error {
+// groupSQL calls write_group with groups.args.
+const groupSQL = `SELECT kind, idx, verdict, newest FROM write_group(
+	$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+	$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)`
+
+// args returns groupSQL's arguments for batch, and batch's writes by kind, in their order.
+func (g *groups) args(batch []*write) ([]any, map[byte][]*write) {
 	var a groupArgs
 	byKind := map[byte][]*write{}
 	for _, w := range batch {
@@ -332,17 +337,20 @@ func (g *groups) exec(batch []*write) error {
 		byKind[w.kind] = append(byKind[w.kind], w)
 	}
 	a.addCodeMessages()
-	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-	defer cancel()
-	rows, err := g.pool.Query(ctx, `SELECT kind, idx, verdict, newest FROM write_group(
-		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)`,
-		a.nKey, a.nNonce, a.nExpires, a.nNow, g.maxNonces,
+	return []any{a.nKey, a.nNonce, a.nExpires, a.nNow, g.maxNonces,
 		a.cSpace, a.cNumber, a.cCode, a.cMethod, a.cLocale, a.cSent, a.cExpires, a.cRequest,
 		a.cAccessKey, a.cStatus, a.cNotAfter, a.cNonceKey, a.cNonce, a.cNonceExpires, a.cNonceNow,
 		a.sSpace, a.sNumber, a.sSent, a.sStatus,
 		a.mPhone, a.mMethod, a.mLocale, a.mCode, a.mText, a.mCreated, a.mOf, a.keep, g.outboxLock,
-		g.trimmed.Load(), g.trims.Load()%trimSweepEvery == trimSweepEvery-1)
+		g.trimmed.Load(), g.trims.Load()%trimSweepEvery == trimSweepEvery-1}, byKind
+}
+
+// exec runs write_group for batch and records each write's verdict.
+func (g *groups) exec(batch []*write) error {
+	args, byKind := g.args(batch)
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	rows, err := g.pool.Query(ctx, groupSQL, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: write group: %w", err)
 	}

@@ -33,13 +33,15 @@ func (db *DB) readNumbers(batch []*numberRead) {
 	err := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 		defer cancel()
-		// LATERAL: one index lookup per number, whatever the planner guesses of unnest.
+		// LATERAL with LIMIT (a number is one row), which PostgreSQL does not flatten into a
+		// join: one index lookup per number, whatever the planner guesses of unnest or of
+		// phone_numbers (a plan made while it was small could hash all of it; migration 0015).
 		rows, err := db.pool.Query(ctx, `
 			SELECT u.o, p.id, p.status, p.verified_name, p.initiated_at, p.verified_at
 			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(s, n, o),
 			LATERAL (
 				SELECT id, status, verified_name, initiated_at, verified_at FROM phone_numbers
-				WHERE cust_space_id = u.s AND number = u.n) AS p`, spaces, numbers)
+				WHERE cust_space_id = u.s AND number = u.n LIMIT 1) AS p`, spaces, numbers)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,321 @@
+-- Plans that stay good however small the tables were when they were made.
+--
+-- write_group's plans are generic and kept for the life of a connection (0012), and any
+-- other statement's may be. PostgreSQL made them from the statistics of the moment, and
+-- those of a small table (a new database, where autovacuum analyzed nonces when it held a few
+-- hundred rows of one AccessKey) make every plan cost about the same. Two choices made then
+-- were ruinous once one AccessKey held many nonces, and they were kept until the next
+-- analyze: a nonce looked up by (key, nonce) through nonces_expiry, reading every nonce of
+-- the key to find one; and the set path's lookups of a group's nonces made one hash join
+-- over all of nonces. camsd bench on one AccessKey at no limit (32 clients, PostgreSQL +
+-- Redis) ran at 600-900 calls a second instead of 4,700 when that happened, PostgreSQL
+-- spending 1.2 ms per call. Now neither can be chosen:
+--
+--   * nonces_expiry is partial, on every row (expires_at is NOT NULL), so that only a query
+--     that compares expires_at may use it: a lookup by (key, nonce) can only use the primary
+--     key, while the searches for a key's expired nonces (which compare expires_at) still
+--     find them by (key, expiry);
+--   * write_group's lookup of its nonces is a LATERAL subquery with LIMIT 1, which PostgreSQL
+--     does not flatten into a join: one probe of the primary key per nonce, as meant. The
+--     rest of the function is 0014's.
+--
+-- Building the index reads nonces once, holding off its writes meanwhile.
+DROP INDEX nonces_expiry;
+CREATE INDEX nonces_expiry ON nonces (access_key_id, expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE OR REPLACE FUNCTION write_group(
+	n_key text[], n_nonce text[], n_expires bigint[], n_now bigint[], p_max integer,
+	c_space text[], c_number text[], c_code text[], c_method text[], c_locale text[],
+	c_sent bigint[], c_expires bigint[], c_request text[], c_access_key text[],
+	c_status text[], c_not_after bigint[],
+	c_nonce_key text[], c_nonce text[], c_nonce_expires bigint[], c_nonce_now bigint[],
+	s_space text[], s_number text[], s_sent bigint[], s_status text[],
+	m_phone text[], m_method text[], m_locale text[], m_code text[], m_text text[],
+	m_created bigint[], m_of integer[], p_keep integer, p_outbox_lock bigint,
+	p_trim_from bigint, p_sweep boolean)
+RETURNS TABLE (kind text, idx integer, verdict text, newest bigint)
+LANGUAGE plpgsql
+-- Its statements' plans are made once per connection, and read tables only through their
+-- indexes (or row addresses). Planned again for each group's arrays (PostgreSQL's choice,
+-- its estimate of a generic plan being no cheaper than a custom one), the set statements cost
+-- more to plan than to run; and a plan made while a table was small (a new database, or
+-- before autovacuum analyzed it) joined a group's nonces to all of nonces by a hash of a
+-- sequential scan, and updated nonce_keys by one, each group reading every row.
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+AS $$
+DECLARE
+	i      integer;
+	j      integer;
+	v_trim bigint;
+	v_r    record;
+	v_sent bigint;
+	-- Nonces and codes are made by set statements, a few per group, in groups of at least
+	-- this many of them; one by one, a few statements each, in smaller groups, which the
+	-- set statements' fixed cost would make dearer (pgbench-like runs of write_group alone:
+	-- about 420 µs of PostgreSQL CPU per group and 28 per write in sets, 300 and 45 one by
+	-- one).
+	set_from CONSTANT integer := 8;
+	v_keys integer;
+	v_nonces integer;
+	v_slow boolean := true;
+	v_ins  bigint;
+	v_gone bigint;
+	-- The group's AccessKeys (in key order), their rows' addresses, their rows in nonces and
+	-- latest expiry as the group goes.
+	k_id   text[];
+	k_tid  tid[];
+	k_held integer[];
+	k_last bigint[];
+	-- Every nonce of the group, its own and then those its codes carry ('' for none), its
+	-- state before the group ('new', 'live', 'expired') and its verdict; v_n are its own.
+	q_key     text[];
+	q_nonce   text[];
+	q_expires bigint[];
+	q_now     bigint[];
+	q_state   text[];
+	q_verdict text[] := '{}';
+	v_n       integer;
+	-- Each code's verdict, and for a conflict the sent_at of the code it lost to.
+	c_verdict text[] := '{}';
+	c_newest  bigint[] := '{}';
+BEGIN
+	-- In hash order, as before: the sorted subquery is scanned in its order.
+	PERFORM pg_advisory_xact_lock(l.h)
+	FROM (SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest(c_number) AS x ORDER BY h) AS l;
+
+	q_key := coalesce(n_key, '{}') || coalesce(c_nonce_key, '{}');
+	q_nonce := coalesce(n_nonce, '{}') || coalesce(c_nonce, '{}');
+	q_expires := coalesce(n_expires, '{}') || coalesce(c_nonce_expires, '{}');
+	q_now := coalesce(n_now, '{}') || coalesce(c_nonce_now, '{}');
+	v_n := coalesce(cardinality(n_key), 0);
+
+	v_nonces := cardinality(array_remove(q_key, ''));
+	v_keys := 0;
+	IF v_nonces > 0 THEN
+		-- Made where missing, and locked, in key order, in one statement: the update that
+		-- changes nothing locks the row and returns it as it is.
+		WITH k AS (
+			INSERT INTO nonce_keys (access_key_id, held, latest_expiry)
+			SELECT DISTINCT x, 0, 0 FROM unnest(q_key) AS x WHERE x <> '' ORDER BY 1
+			ON CONFLICT (access_key_id) DO UPDATE SET held = nonce_keys.held
+			RETURNING access_key_id, ctid, held, latest_expiry)
+		SELECT array_agg(k.access_key_id), array_agg(k.ctid), array_agg(k.held), array_agg(k.latest_expiry)
+		INTO k_id, k_tid, k_held, k_last
+		FROM k;
+		v_keys := cardinality(k_id);
+	END IF;
+
+	IF v_nonces >= set_from THEN
+		SELECT array_agg(CASE WHEN q.k = '' THEN NULL WHEN o.e IS NULL THEN 'new'
+				WHEN o.e > q.t THEN 'live' ELSE 'expired' END ORDER BY q.i)
+		INTO q_state
+		FROM unnest(q_key, q_nonce, q_now) WITH ORDINALITY AS q(k, n, t, i)
+		LEFT JOIN LATERAL (SELECT expires_at AS e FROM nonces
+			WHERE access_key_id = q.k AND nonce = q.n LIMIT 1) AS o ON true; -- LIMIT: never a join
+
+		-- Fast unless some key's new nonces could meet its bound.
+		SELECT coalesce(bool_or(k.h + c.n > p_max), false) INTO v_slow
+		FROM unnest(k_id, k_held) AS k(id, h)
+		JOIN (SELECT q.k, count(*) AS n FROM unnest(q_key, q_state) AS q(k, s)
+			WHERE q.s = 'new' GROUP BY q.k) AS c ON c.k = k.id;
+	END IF;
+
+	IF v_keys = 0 THEN
+		NULL;
+	ELSIF v_slow THEN
+		FOR i IN 1 .. cardinality(q_key) LOOP
+			CONTINUE WHEN q_key[i] = '';
+			j := array_position(k_id, q_key[i]);
+			IF k_held[j] >= p_max THEN
+				-- At its bound: nonce_record sweeps the key's expired nonces, or refuses.
+				v_r := nonce_record(q_key[i], q_nonce[i], q_expires[i], q_now[i], p_max, k_held[j]);
+				q_verdict[i] := v_r.verdict;
+				k_held[j] := v_r.held;
+				IF v_r.verdict = 'ok' THEN
+					k_last[j] := greatest(k_last[j], q_expires[i]);
+				END IF;
+				CONTINUE;
+			END IF;
+			-- Below it: the nonce goes in unless it is there, and only a new one takes two
+			-- expired nonces of its key along (found by (key, expiry), deleted by row address;
+			-- never the nonce itself, which the insert's snapshot would not see anyway).
+			WITH ins AS (
+				INSERT INTO nonces (access_key_id, nonce, expires_at)
+				VALUES (q_key[i], q_nonce[i], q_expires[i])
+				ON CONFLICT (access_key_id, nonce) DO NOTHING
+				RETURNING 1),
+			gone AS (
+				DELETE FROM nonces WHERE EXISTS (SELECT 1 FROM ins) AND ctid = ANY (ARRAY(
+					SELECT ctid FROM nonces
+					WHERE access_key_id = q_key[i] AND expires_at <= q_now[i] AND nonce <> q_nonce[i]
+					LIMIT 2))
+				RETURNING 1)
+			SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM gone) INTO v_ins, v_gone;
+			IF v_ins = 1 THEN
+				q_verdict[i] := 'ok';
+				k_held[j] := k_held[j] + 1 - v_gone;
+				k_last[j] := greatest(k_last[j], q_expires[i]);
+				CONTINUE;
+			END IF;
+			-- Recorded already: used while it lives; an expired one lives again (rare: its
+			-- request would be out of date).
+			UPDATE nonces SET expires_at = q_expires[i]
+			WHERE access_key_id = q_key[i] AND nonce = q_nonce[i] AND expires_at <= q_now[i];
+			IF FOUND THEN
+				q_verdict[i] := 'ok';
+				k_last[j] := greatest(k_last[j], q_expires[i]);
+			ELSE
+				q_verdict[i] := 'used';
+			END IF;
+		END LOOP;
+	ELSE
+		-- Two expired nonces of its key leave with each new one, so that the key's rows
+		-- follow its live nonces instead of piling up until the bound; never one of the
+		-- group's own, which it is about to record.
+		WITH c AS (
+			SELECT q.k, count(*) AS n, min(q.t) AS t
+			FROM unnest(q_key, q_now, q_state) AS q(k, t, s) WHERE q.s = 'new' GROUP BY q.k),
+		gone AS (
+			DELETE FROM nonces WHERE ctid = ANY (ARRAY(
+				SELECT x.ctid FROM c CROSS JOIN LATERAL (
+					SELECT ctid FROM nonces
+					WHERE access_key_id = c.k AND expires_at <= c.t AND NOT (nonce = ANY (q_nonce))
+					LIMIT 2 * c.n) AS x))
+			RETURNING access_key_id),
+		counts AS (
+			SELECT u.k, sum(u.n)::integer AS n FROM (
+				SELECT c.k, c.n FROM c
+				UNION ALL
+				SELECT g.access_key_id, -count(*) FROM gone AS g GROUP BY g.access_key_id) AS u
+			GROUP BY u.k),
+		last AS (
+			SELECT q.k, max(q.e) AS e FROM unnest(q_key, q_expires, q_state) AS q(k, e, s)
+			WHERE q.s IN ('new', 'expired') GROUP BY q.k)
+		SELECT array_agg(k.h + coalesce(counts.n, 0) ORDER BY k.o),
+			array_agg(greatest(k.l, coalesce(last.e, k.l)) ORDER BY k.o)
+		INTO k_held, k_last
+		FROM unnest(k_id, k_held, k_last) WITH ORDINALITY AS k(id, h, l, o)
+		LEFT JOIN counts ON counts.k = k.id
+		LEFT JOIN last ON last.k = k.id;
+		-- An expired nonce used again lives again (rare: its request would be out of date).
+		FOR i IN 1 .. cardinality(q_key) LOOP
+			CONTINUE WHEN q_state[i] IS DISTINCT FROM 'expired';
+			UPDATE nonces SET expires_at = q_expires[i]
+			WHERE access_key_id = q_key[i] AND nonce = q_nonce[i];
+		END LOOP;
+		INSERT INTO nonces (access_key_id, nonce, expires_at)
+		SELECT q.k, q.n, q.e FROM unnest(q_key, q_nonce, q_expires, q_state) AS q(k, n, e, s)
+		WHERE q.s = 'new';
+		FOR i IN 1 .. cardinality(q_key) LOOP
+			q_verdict[i] := CASE q_state[i] WHEN 'live' THEN 'used' WHEN 'new' THEN 'ok'
+				WHEN 'expired' THEN 'ok' END;
+		END LOOP;
+	END IF;
+
+	FOR i IN 1 .. v_n LOOP
+		kind := 'n'; idx := i; verdict := q_verdict[i]; newest := 0;
+		RETURN NEXT;
+	END LOOP;
+
+	IF coalesce(cardinality(c_number), 0) >= set_from THEN
+		SELECT array_agg(t.v ORDER BY t.i), array_agg(CASE WHEN t.v = 'conflict' THEN t.m ELSE 0 END ORDER BY t.i)
+		INTO c_verdict, c_newest
+		FROM (
+			SELECT u.i, s.m,
+				CASE
+					WHEN coalesce(q_verdict[v_n + u.i], 'ok') <> 'ok' THEN q_verdict[v_n + u.i]
+					WHEN NOT EXISTS (SELECT 1 FROM phone_numbers
+						WHERE cust_space_id = u.sp AND number = u.num) THEN 'notfound'
+					WHEN s.m IS NOT NULL THEN 'conflict'
+					ELSE 'ok'
+				END AS v
+			FROM unnest(c_space, c_number, c_not_after) WITH ORDINALITY AS u(sp, num, na, i)
+			CROSS JOIN LATERAL (SELECT max(sent_at) AS m FROM verify_codes
+				WHERE cust_space_id = u.sp AND number = u.num AND sent_at > u.na
+					AND status <> 'failed') AS s) AS t;
+		INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at,
+			expires_at, request_id, access_key_id, status)
+		SELECT u.sp, u.num, u.co, u.me, u.lo, u.se, u.ex, u.rq, u.ak, u.st
+		FROM unnest(c_space, c_number, c_code, c_method, c_locale, c_sent, c_expires,
+			c_request, c_access_key, c_status) WITH ORDINALITY
+			AS u(sp, num, co, me, lo, se, ex, rq, ak, st, i)
+		WHERE c_verdict[u.i] = 'ok'
+		ORDER BY u.i;
+	ELSE
+		FOR i IN 1 .. coalesce(cardinality(c_number), 0) LOOP
+			c_newest[i] := 0;
+			c_verdict[i] := coalesce(q_verdict[v_n + i], 'ok'); -- its nonce's, if it carries one
+			CONTINUE WHEN c_verdict[i] <> 'ok'; -- a replayed (or over-bound) call changes nothing
+			-- Inserted if its number exists and no code that did not fail was sent after
+			-- c_not_after (the resend compare), under the number's lock.
+			INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at,
+				expires_at, request_id, access_key_id, status)
+			SELECT c_space[i], c_number[i], c_code[i], c_method[i], c_locale[i], c_sent[i],
+				c_expires[i], c_request[i], c_access_key[i], c_status[i]
+			WHERE EXISTS (SELECT 1 FROM phone_numbers WHERE cust_space_id = c_space[i] AND number = c_number[i])
+				AND NOT EXISTS (SELECT 1 FROM verify_codes
+					WHERE cust_space_id = c_space[i] AND number = c_number[i]
+						AND sent_at > c_not_after[i] AND status <> 'failed');
+			CONTINUE WHEN FOUND;
+			IF NOT EXISTS (SELECT 1 FROM phone_numbers WHERE cust_space_id = c_space[i] AND number = c_number[i]) THEN
+				c_verdict[i] := 'notfound';
+				CONTINUE;
+			END IF;
+			SELECT max(sent_at) INTO v_sent FROM verify_codes
+			WHERE cust_space_id = c_space[i] AND number = c_number[i]
+				AND sent_at > c_not_after[i] AND status <> 'failed';
+			c_verdict[i] := 'conflict'; c_newest[i] := v_sent;
+		END LOOP;
+	END IF;
+	FOR i IN 1 .. coalesce(cardinality(c_number), 0) LOOP
+		kind := 'c'; idx := i; verdict := c_verdict[i]; newest := c_newest[i];
+		RETURN NEXT;
+	END LOOP;
+
+	-- Each key's row, once for the group, by its address.
+	IF v_keys > 0 THEN
+		UPDATE nonce_keys SET held = k_held[array_position(k_tid, ctid)],
+			latest_expiry = k_last[array_position(k_tid, ctid)]
+		WHERE ctid = ANY (k_tid);
+	END IF;
+
+	FOR i IN 1 .. coalesce(cardinality(s_number), 0) LOOP
+		kind := 's'; idx := i; newest := 0;
+		UPDATE verify_codes SET status = s_status[i]
+		WHERE seq = (
+			SELECT seq FROM verify_codes
+			WHERE cust_space_id = s_space[i] AND number = s_number[i] AND sent_at = s_sent[i]
+			ORDER BY seq DESC
+			LIMIT 1);
+		verdict := CASE WHEN FOUND THEN 'ok' ELSE 'notfound' END;
+		RETURN NEXT;
+	END LOOP;
+
+	IF coalesce(cardinality(m_phone), 0) > 0 THEN
+		INSERT INTO messages (phone_number, method, locale, code, text, created_at)
+		SELECT p, me, l, co, t, cr
+		FROM unnest(m_phone, m_method, m_locale, m_code, m_text, m_created, m_of)
+			WITH ORDINALITY AS u(p, me, l, co, t, cr, mc, ord)
+		WHERE mc = 0 OR c_verdict[mc] = 'ok'
+		ORDER BY ord;
+		-- The outbox's trim, as in 0010.
+		IF p_keep > 0 AND pg_try_advisory_xact_lock(p_outbox_lock) THEN
+			SELECT max(id) - p_keep INTO v_trim FROM messages;
+			IF v_trim > p_trim_from THEN
+				DELETE FROM messages WHERE id > p_trim_from AND id <= v_trim;
+				IF p_sweep THEN
+					EXECUTE format('DELETE FROM messages WHERE id <= %s', p_trim_from);
+				END IF;
+				kind := 't'; idx := 0; verdict := 'ok'; newest := v_trim;
+				RETURN NEXT;
+			END IF;
+		END IF;
+		FOR i IN 1 .. cardinality(m_phone) LOOP
+			CONTINUE WHEN m_of[i] <> 0; -- a code's message: the code's verdict is its
+			kind := 'm'; idx := i; verdict := 'ok'; newest := 0;
+			RETURN NEXT;
+		END LOOP;
+	END IF;
+END
+$$;
