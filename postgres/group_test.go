@@ -589,61 +589,103 @@ func TestGroup_writerWaitsForRunningCalls(t *testing.T) {
 	}
 }
 
-// A plan made while nonces was small stays good once one AccessKey holds many nonces. Autovacuum
-// analyzes a new database's tables while they are small, and write_group's plans, made then,
-// last as long as the connection: a group's lookups of its nonces, one by one or in sets, must
-// still be probes of the primary key, not a walk over every nonce of the key through
-// nonces_expiry (the set path's plan made from one row) nor a hash of all of nonces (from
-// twenty), each of which reads thousands of pages here.
-func TestGroup_plansStayGoodOnceAKeyHoldsMany(t *testing.T) {
-	for _, small := range []int{1, 20} {
-		t.Run(fmt.Sprintf("analyzed at %d", small), func(t *testing.T) {
-			db := seeded(t)
-			ctx := t.Context()
-			c, err := postgres.Acquire(ctx, db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Release()
-			conn := c.Conn()
-			now := time.Now()
-			future := now.Add(time.Hour).UnixNano()
-			exec := func(sql string, args ...any) {
-				t.Helper()
-				if _, err := conn.Exec(ctx, sql, args...); err != nil {
-					t.Fatal(err)
-				}
-			}
-			group := func(prefix string, n int) []postgres.GroupWrite {
-				ws := make([]postgres.GroupWrite, n)
-				for i := range ws {
-					ws[i] = postgres.GroupWrite{AccessKeyID: "k", Nonce: fmt.Sprintf("%s%d", prefix, i), Expires: now.Add(time.Minute), Now: now}
-				}
-				return ws
-			}
-			const many = 50_000
-			exec(`ALTER TABLE nonces SET (autovacuum_enabled = false)`) // no analyze but the test's
-			exec(`INSERT INTO nonces SELECT 'k', 'small' || g, $1 FROM generate_series(1, $2::int) AS g`, future, small)
-			exec(`INSERT INTO nonce_keys VALUES ('k', $2, $1)`, future, small)
-			exec(`ANALYZE nonces`)
-			// Plans made now, for both paths: one by one (a group of one) and in sets (eight).
-			for _, n := range []int{1, 8} {
-				if _, err := postgres.ExplainGroup(ctx, db, conn, false, group(fmt.Sprint("first", n, "-"), n)...); err != nil {
-					t.Fatal(err)
-				}
-			}
-			exec(`INSERT INTO nonces SELECT 'k', 'many' || g, $1 FROM generate_series(1, $2::int) AS g`, future, many)
-			exec(`UPDATE nonce_keys SET held = held + $1 WHERE access_key_id = 'k'`, many)
-			for _, n := range []int{1, 8} {
-				buffers, err := postgres.ExplainGroup(ctx, db, conn, true, group(fmt.Sprint("second", n, "-"), n)...)
+// A plan made while a table was small stays good once it is large. Autovacuum analyzes a new
+// database's tables while they are small, and write_group's plans, made then, last as long as
+// the connection: a group's lookups must still be probes of the primary key, not a walk over
+// every nonce of a key through nonces_expiry (the set path's plan made from one row), a hash
+// of all of nonces (from twenty), a scan of all of verify_codes_newest for a code's seq or of
+// all of messages_phone for the outbox's newest id, each of which reads hundreds or thousands
+// of pages here.
+func TestGroup_plansStayGoodOnceATableIsLarge(t *testing.T) {
+	now := time.Now()
+	future := now.Add(time.Hour).UnixNano()
+	nonces := func(prefix string, n int) []postgres.GroupWrite {
+		ws := make([]postgres.GroupWrite, n)
+		for i := range ws {
+			ws[i] = postgres.GroupWrite{AccessKeyID: "k", Nonce: fmt.Sprintf("%s%d", prefix, i), Expires: now.Add(time.Minute), Now: now}
+		}
+		return ws
+	}
+	status := func(string, int) []postgres.GroupWrite {
+		return []postgres.GroupWrite{{Code: codeAt(storetest.Number1, now), Status: camsd.DeliverySent}}
+	}
+	message := func(string, int) []postgres.GroupWrite {
+		return []postgres.GroupWrite{{Message: &camsd.Message{PhoneNumber: storetest.Number1, Method: "sms",
+			Locale: "en_US", Code: "123456", Text: "t", CreatedAt: now}, Keep: 1_000_000}}
+	}
+	const many = 50_000
+	for _, c := range []struct {
+		name  string
+		small string // rows while small: $1 is how many, $2 a time to come
+		large string // rows once large: the same
+		group func(prefix string, n int) []postgres.GroupWrite
+		sizes []int // groups of these sizes are made while small and measured once large
+	}{{
+		name:  "nonces",
+		small: `INSERT INTO nonces SELECT 'k', 'small' || g, $2 FROM generate_series(1, $1::int) AS g`,
+		large: `INSERT INTO nonces SELECT 'k', 'many' || g, $2 FROM generate_series(1, $1::int) AS g`,
+		group: nonces, sizes: []int{1, 8}, // one by one, and write_group's set path
+	}, {
+		name: "codes",
+		small: `INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
+			request_id, access_key_id, status) SELECT '` + storetest.AcmeSpace + `', '` + storetest.Number1 + `',
+			'1', 'sms', 'en_US', ` + fmt.Sprint(now.UnixNano()) + ` - g, $2, 'r', 'k', 'pending' FROM generate_series(0, $1::int - 1) AS g`,
+		large: `INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
+			request_id, access_key_id, status) SELECT 'other', 'n' || g, '1', 'sms', 'en_US', g, $2, 'r', 'k',
+			'pending' FROM generate_series(1, $1::int) AS g`,
+		group: status, sizes: []int{1},
+	}, {
+		name:  "messages",
+		small: `INSERT INTO messages (phone_number, method, locale, code, text, created_at) SELECT 'p', 'sms', 'en_US', '1', 't', $2 FROM generate_series(1, $1::int) AS g`,
+		large: `INSERT INTO messages (phone_number, method, locale, code, text, created_at) SELECT 'p' || g, 'sms', 'en_US', '1', 't', $2 FROM generate_series(1, $1::int) AS g`,
+		group: message, sizes: []int{1},
+	}} {
+		table := c.name
+		if table == "codes" {
+			table = "verify_codes"
+		}
+		for _, small := range []int{1, 20} {
+			t.Run(fmt.Sprintf("%s analyzed at %d", c.name, small), func(t *testing.T) {
+				db := seeded(t)
+				ctx := t.Context()
+				pc, err := postgres.Acquire(ctx, db)
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("a group of %d new nonces of a key holding %d touched %d buffers", n, small+9+many, buffers)
-				if buffers > 50*n+100 {
-					t.Errorf("a group of %d new nonces of a key holding %d touched %d buffers: its plans read the key's nonces", n, small+9+many, buffers)
+				defer pc.Release()
+				conn := pc.Conn()
+				exec := func(sql string, args ...any) {
+					t.Helper()
+					if _, err := conn.Exec(ctx, sql, args...); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-		})
+				exec(`ALTER TABLE ` + table + ` SET (autovacuum_enabled = false)`) // no analyze but the test's
+				exec(c.small, small, future)
+				if c.name == "nonces" {
+					exec(`INSERT INTO nonce_keys VALUES ('k', $1, $2)`, small, future)
+				}
+				exec(`ANALYZE ` + table)
+				for _, n := range c.sizes { // plans made now
+					if _, err := postgres.ExplainGroup(ctx, db, conn, false, c.group(fmt.Sprint("first", n, "-"), n)...); err != nil {
+						t.Fatal(err)
+					}
+				}
+				exec(c.large, many, future)
+				if c.name == "nonces" {
+					exec(`UPDATE nonce_keys SET held = held + $1 WHERE access_key_id = 'k'`, many)
+				}
+				for _, n := range c.sizes {
+					buffers, err := postgres.ExplainGroup(ctx, db, conn, true, c.group(fmt.Sprint("second", n, "-"), n)...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Logf("a group of %d writes with %d more rows in %s touched %d buffers", n, many, table, buffers)
+					if buffers > 50*n+100 {
+						t.Errorf("a group of %d writes with %d more rows in %s touched %d buffers: its plans read the table", n, many, table, buffers)
+					}
+				}
+			})
+		}
 	}
 }

@@ -2,26 +2,43 @@
 --
 -- write_group's plans are generic and kept for the life of a connection (0012), and any
 -- other statement's may be. PostgreSQL made them from the statistics of the moment, and
--- those of a small table (a new database, where autovacuum analyzed nonces when it held a few
--- hundred rows of one AccessKey) make every plan cost about the same. Two choices made then
--- were ruinous once one AccessKey held many nonces, and they were kept until the next
--- analyze: a nonce looked up by (key, nonce) through nonces_expiry, reading every nonce of
--- the key to find one; and the set path's lookups of a group's nonces made one hash join
--- over all of nonces. camsd bench on one AccessKey at no limit (32 clients, PostgreSQL +
--- Redis) ran at 600-900 calls a second instead of 4,700 when that happened, PostgreSQL
--- spending 1.2 ms per call. Now neither can be chosen:
+-- those of a small table (a new database, where autovacuum analyzed a table while it held a
+-- few rows) make every plan cost about the same. Choices made then were ruinous once the
+-- table grew, and were kept until the next analyze:
 --
---   * nonces_expiry is partial, on every row (expires_at is NOT NULL), so that only a query
---     that compares expires_at may use it: a lookup by (key, nonce) can only use the primary
---     key, while the searches for a key's expired nonces (which compare expires_at) still
---     find them by (key, expiry);
---   * write_group's lookup of its nonces is a LATERAL subquery with LIMIT 1, which PostgreSQL
---     does not flatten into a join: one probe of the primary key per nonce, as meant. The
---     rest of the function is 0014's.
+--   * a nonce looked up by (key, nonce) through nonces_expiry, reading every nonce of the
+--     key to find one; and the set path's lookups of a group's nonces as one hash join over
+--     all of nonces. camsd bench on one AccessKey at no limit (32 clients, PostgreSQL +
+--     Redis) ran at 300-1,100 calls a second instead of about 4,000 when that happened,
+--     PostgreSQL spending 0.8-3.2 ms per call;
+--   * a code's row found by its seq (a status, a verification attempt) through
+--     verify_codes_newest, whose last column is seq: a scan of the whole index, every code
+--     ever sent, for each;
+--   * the outbox's trim and its newest id read through messages_phone, whose last column is
+--     id, or the newest id read by a scan of the whole primary key: every captured message
+--     read for each group.
 --
--- Building the index reads nonces once, holding off its writes meanwhile.
+-- Now none of them can be chosen. Each of those three indexes is partial, on every row: its
+-- predicate is that a NOT NULL column is not null, and PostgreSQL uses a partial index only
+-- for a query whose conditions imply its predicate, here one that compares that column. The
+-- column is one only the queries the index is for compare: expiry for nonces_expiry (a key's
+-- expired nonces), the space for verify_codes_newest (a number's codes), the phone for
+-- messages_phone (a phone's messages). A lookup by (key, nonce), by seq or by id can then
+-- only use the primary key. And write_group's lookup of its nonces is a LATERAL subquery
+-- with LIMIT 1, which PostgreSQL does not flatten into a join: one probe of the primary key
+-- per nonce, as meant; and the outbox's trim reckons from the group's own newest message,
+-- which its insert returns, instead of reading the table's. The rest of the function is
+-- 0014's.
+--
+-- Building the indexes reads nonces, verify_codes and messages once, holding off their writes
+-- meanwhile.
 DROP INDEX nonces_expiry;
 CREATE INDEX nonces_expiry ON nonces (access_key_id, expires_at) WHERE expires_at IS NOT NULL;
+DROP INDEX verify_codes_newest;
+CREATE INDEX verify_codes_newest ON verify_codes (cust_space_id, number, sent_at, seq)
+	WHERE cust_space_id IS NOT NULL;
+DROP INDEX messages_phone;
+CREATE INDEX messages_phone ON messages (phone_number, id) WHERE phone_number IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION write_group(
 	n_key text[], n_nonce text[], n_expires bigint[], n_now bigint[], p_max integer,
@@ -48,6 +65,7 @@ DECLARE
 	i      integer;
 	j      integer;
 	v_trim bigint;
+	v_top  bigint; -- the group's newest message
 	v_r    record;
 	v_sent bigint;
 	-- Nonces and codes are made by set statements, a few per group, in groups of at least
@@ -293,15 +311,20 @@ BEGIN
 	END LOOP;
 
 	IF coalesce(cardinality(m_phone), 0) > 0 THEN
-		INSERT INTO messages (phone_number, method, locale, code, text, created_at)
-		SELECT p, me, l, co, t, cr
-		FROM unnest(m_phone, m_method, m_locale, m_code, m_text, m_created, m_of)
-			WITH ORDINALITY AS u(p, me, l, co, t, cr, mc, ord)
-		WHERE mc = 0 OR c_verdict[mc] = 'ok'
-		ORDER BY ord;
-		-- The outbox's trim, as in 0010.
-		IF p_keep > 0 AND pg_try_advisory_xact_lock(p_outbox_lock) THEN
-			SELECT max(id) - p_keep INTO v_trim FROM messages;
+		WITH ins AS (
+			INSERT INTO messages (phone_number, method, locale, code, text, created_at)
+			SELECT p, me, l, co, t, cr
+			FROM unnest(m_phone, m_method, m_locale, m_code, m_text, m_created, m_of)
+				WITH ORDINALITY AS u(p, me, l, co, t, cr, mc, ord)
+			WHERE mc = 0 OR c_verdict[mc] = 'ok'
+			ORDER BY ord
+			RETURNING id)
+		SELECT max(id) INTO v_top FROM ins;
+		-- The outbox's trim, as in 0010, but up to keep below the group's own newest message
+		-- rather than the table's: never more than 0010 trimmed, and max(id) of messages is a
+		-- plan of its own, which one made while the table was small reads all of it to answer.
+		IF p_keep > 0 AND v_top IS NOT NULL AND pg_try_advisory_xact_lock(p_outbox_lock) THEN
+			v_trim := v_top - p_keep;
 			IF v_trim > p_trim_from THEN
 				DELETE FROM messages WHERE id > p_trim_from AND id <= v_trim;
 				IF p_sweep THEN
