@@ -80,30 +80,32 @@
 //
 // # Durability: group commit
 //
-// PostgreSQL with synchronous_commit on (the default, which Open insists on) flushes a commit to
-// its write-ahead log before it acknowledges it, so nothing acknowledged is lost in a crash.
-// The writes of the hot path (Use, SaveCode, SaveCodeMessage, SetCodeStatus, AddMessage) do
-// not take a transaction each: a few writers each take every write queued when they are free
-// (after waiting up to 3 ms for the writes of the calls still running, which the API counts
-// with camsd.Running) and make them in one statement, write_group (group.go, migrations 0005,
-// 0010, 0012, 0014 and 0015), one transaction and one WAL flush for the group; in a group of eight
-// or more, its nonces and its codes are each made by a few set statements, below that with
-// two statements a code. A code that carries its message (SaveCodeMessage: the simulator's
-// delivery) inserts it in the same statement, only if the code is inserted. A write's
-// outcome (a nonce used, a code's conflict) is known when its group commits, so those that decide return then; SetCodeStatus and AddMessage, given a
-// camsd.Call, return once queued and leave the wait for their commit to the call's Wait, so a
-// call's last writes share one group. write_group takes all its locks first, in one global
-// order (numbers' advisory locks by key, then AccessKeys' nonce_keys rows by id), which
-// ChangeNumber follows too (its number, then its call's nonce), so groups of any replicas never
-// deadlock. A group that fails is made again write by write, so one bad write fails alone.
+// PostgreSQL with synchronous_commit on (the default, which Open insists on) flushes a commit
+// to its write-ahead log before it acknowledges it, so nothing acknowledged is lost in a crash.
+// The writes of the hot path (Use, SaveCode, SaveCodeMessage, SetCodeStatus, AddMessage) do not
+// take a transaction each: a few writers each take every write queued when they are free (after
+// waiting up to 3 ms for the writes of the calls still running, which the API counts with
+// camsd.Running) and make them in one statement, write_group (group.go, migrations 0005, 0010,
+// 0012, 0014 and 0015), one transaction and one WAL flush for the group; in a group of eight or
+// more, its nonces and its codes are each made by a few set statements, below that with two
+// statements a code. A code that carries its message (SaveCodeMessage: the simulator's
+// delivery) inserts it in the same statement, only if the code is inserted. A write's outcome
+// (a nonce used, a code's conflict) is known when its group commits, so those that decide
+// return then; SetCodeStatus and AddMessage, given a camsd.Call, return once queued and leave
+// the wait for their commit to the call's Wait, so a call's last writes share one group.
+// write_group takes all its locks first, in one global order (numbers' advisory locks by key,
+// then AccessKeys' nonce_keys rows by id), which ChangeNumber follows too (its number, then its
+// call's nonce), so groups of any replicas never deadlock. A group that fails is made again
+// write by write, so one bad write fails alone.
 //
 // write_group's plans are made once per connection and kept, whatever the tables held when
 // they were made (autovacuum analyzes a new database's tables while they are small, when every
 // plan costs about the same). So its statements leave the planner no ruinous choice: a nonce
-// looked up by (key, nonce) can only probe the primary key (nonces_expiry is a partial index,
-// usable only by a query that compares expiry), and lookups of a group's rows are LATERAL
-// subqueries with LIMIT, which PostgreSQL never turns into a join over a whole table
-// (migration 0015).
+// looked up by (key, nonce), a code by seq and a message by id can only use the primary key
+// (nonces_expiry, verify_codes_newest and messages_phone are partial indexes, usable only by
+// the queries they are for), lookups of a group's rows are LATERAL subqueries with LIMIT,
+// which PostgreSQL never turns into a join over a whole table, and the outbox's trim reckons
+// from the group's own newest message, not the table's (migration 0015).
 
 // # Cleanup
 //
