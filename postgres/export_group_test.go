@@ -36,16 +36,18 @@ func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 	return verdicts, errs
 }
 
-// ExplainGroup runs write_group for ws (one group: no two may write one thing) on conn under
-// EXPLAIN (ANALYZE, BUFFERS), and returns how many shared buffers it touched, its nested
-// statements' included; with explain false it only runs it. Either way conn's session keeps
-// the function's plans, made the first time it runs there.
-func ExplainGroup(ctx context.Context, db *DB, conn *pgx.Conn, explain bool, ws ...GroupWrite) (int, error) {
+// RunGroup runs write_group for ws (one group: no two may write one thing) on conn, whose
+// session keeps the function's plans, made the first time it runs there.
+func RunGroup(ctx context.Context, db *DB, conn *pgx.Conn, ws ...GroupWrite) error {
 	args, _ := db.groups.args(writesOf(ws))
-	if !explain {
-		_, err := conn.Exec(ctx, groupSQL, args...)
-		return 0, err
-	}
+	_, err := conn.Exec(ctx, groupSQL, args...)
+	return err
+}
+
+// ExplainGroup is RunGroup under EXPLAIN (ANALYZE, BUFFERS): it returns how many shared
+// buffers write_group touched, its nested statements' included.
+func ExplainGroup(ctx context.Context, db *DB, conn *pgx.Conn, ws ...GroupWrite) (int, error) {
+	args, _ := db.groups.args(writesOf(ws))
 	var plan []struct {
 		Plan struct {
 			Hit  int `json:"Shared Hit Blocks"`

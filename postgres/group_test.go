@@ -615,37 +615,37 @@ func TestGroup_plansStayGoodOnceATableIsLarge(t *testing.T) {
 	}
 	const many = 50_000
 	for _, c := range []struct {
-		name  string
-		small string // rows while small: $1 is how many, $2 a time to come
-		large string // rows once large: the same
+		table string
+		small []string // rows while small: $1 is how many, $2 a time to come
+		large []string // rows once large: the same
 		group func(prefix string, n int) []postgres.GroupWrite
 		sizes []int // groups of these sizes are made while small and measured once large
 	}{{
-		name:  "nonces",
-		small: `INSERT INTO nonces SELECT 'k', 'small' || g, $2 FROM generate_series(1, $1::int) AS g`,
-		large: `INSERT INTO nonces SELECT 'k', 'many' || g, $2 FROM generate_series(1, $1::int) AS g`,
+		table: "nonces",
+		small: []string{
+			`INSERT INTO nonces SELECT 'k', 'small' || g, $2 FROM generate_series(1, $1::int) AS g`,
+			`INSERT INTO nonce_keys VALUES ('k', $1, $2)`},
+		large: []string{
+			`INSERT INTO nonces SELECT 'k', 'many' || g, $2 FROM generate_series(1, $1::int) AS g`,
+			`UPDATE nonce_keys SET held = held + $1, latest_expiry = $2 WHERE access_key_id = 'k'`},
 		group: nonces, sizes: []int{1, 8}, // one by one, and write_group's set path
 	}, {
-		name: "codes",
-		small: `INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
+		table: "verify_codes",
+		small: []string{`INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
 			request_id, access_key_id, status) SELECT '` + storetest.AcmeSpace + `', '` + storetest.Number1 + `',
-			'1', 'sms', 'en_US', ` + fmt.Sprint(now.UnixNano()) + ` - g, $2, 'r', 'k', 'pending' FROM generate_series(0, $1::int - 1) AS g`,
-		large: `INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
+			'1', 'sms', 'en_US', ` + fmt.Sprint(now.UnixNano()) + ` - g, $2, 'r', 'k', 'pending' FROM generate_series(0, $1::int - 1) AS g`},
+		large: []string{`INSERT INTO verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at,
 			request_id, access_key_id, status) SELECT 'other', 'n' || g, '1', 'sms', 'en_US', g, $2, 'r', 'k',
-			'pending' FROM generate_series(1, $1::int) AS g`,
+			'pending' FROM generate_series(1, $1::int) AS g`},
 		group: status, sizes: []int{1},
 	}, {
-		name:  "messages",
-		small: `INSERT INTO messages (phone_number, method, locale, code, text, created_at) SELECT 'p', 'sms', 'en_US', '1', 't', $2 FROM generate_series(1, $1::int) AS g`,
-		large: `INSERT INTO messages (phone_number, method, locale, code, text, created_at) SELECT 'p' || g, 'sms', 'en_US', '1', 't', $2 FROM generate_series(1, $1::int) AS g`,
+		table: "messages",
+		small: []string{`INSERT INTO messages (phone_number, method, locale, code, text, created_at) SELECT 'p', 'sms', 'en_US', '1', 't', $2 FROM generate_series(1, $1::int) AS g`},
+		large: []string{`INSERT INTO messages (phone_number, method, locale, code, text, created_at) SELECT 'p' || g, 'sms', 'en_US', '1', 't', $2 FROM generate_series(1, $1::int) AS g`},
 		group: message, sizes: []int{1},
 	}} {
-		table := c.name
-		if table == "codes" {
-			table = "verify_codes"
-		}
 		for _, small := range []int{1, 20} {
-			t.Run(fmt.Sprintf("%s analyzed at %d", c.name, small), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s analyzed at %d", c.table, small), func(t *testing.T) {
 				db := seeded(t)
 				ctx := t.Context()
 				pc, err := postgres.Acquire(ctx, db)
@@ -660,29 +660,27 @@ func TestGroup_plansStayGoodOnceATableIsLarge(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				exec(`ALTER TABLE ` + table + ` SET (autovacuum_enabled = false)`) // no analyze but the test's
-				exec(c.small, small, future)
-				if c.name == "nonces" {
-					exec(`INSERT INTO nonce_keys VALUES ('k', $1, $2)`, small, future)
+				exec(`ALTER TABLE ` + c.table + ` SET (autovacuum_enabled = false)`) // no analyze but the test's
+				for _, sql := range c.small {
+					exec(sql, small, future)
 				}
-				exec(`ANALYZE ` + table)
+				exec(`ANALYZE ` + c.table)
 				for _, n := range c.sizes { // plans made now
-					if _, err := postgres.ExplainGroup(ctx, db, conn, false, c.group(fmt.Sprint("first", n, "-"), n)...); err != nil {
+					if err := postgres.RunGroup(ctx, db, conn, c.group(fmt.Sprint("first", n, "-"), n)...); err != nil {
 						t.Fatal(err)
 					}
 				}
-				exec(c.large, many, future)
-				if c.name == "nonces" {
-					exec(`UPDATE nonce_keys SET held = held + $1 WHERE access_key_id = 'k'`, many)
+				for _, sql := range c.large {
+					exec(sql, many, future)
 				}
 				for _, n := range c.sizes {
-					buffers, err := postgres.ExplainGroup(ctx, db, conn, true, c.group(fmt.Sprint("second", n, "-"), n)...)
+					buffers, err := postgres.ExplainGroup(ctx, db, conn, c.group(fmt.Sprint("second", n, "-"), n)...)
 					if err != nil {
 						t.Fatal(err)
 					}
-					t.Logf("a group of %d writes with %d more rows in %s touched %d buffers", n, many, table, buffers)
+					t.Logf("a group of %d writes with %d more rows in %s touched %d buffers", n, many, c.table, buffers)
 					if buffers > 50*n+100 {
-						t.Errorf("a group of %d writes with %d more rows in %s touched %d buffers: its plans read the table", n, many, table, buffers)
+						t.Errorf("a group of %d writes with %d more rows in %s touched %d buffers: its plans read the table", n, many, c.table, buffers)
 					}
 				}
 			})
