@@ -109,6 +109,8 @@ type groups struct {
 	groups    atomic.Uint64                 // groups made
 	writes    atomic.Uint64                 // writes made in them
 	fallbacks atomic.Uint64                 // groups whose statement failed, so each write was made alone
+	gathered  atomic.Int64                  // nanoseconds writers spent in gather
+	made      atomic.Int64                  // nanoseconds spent in make
 	trimmed   atomic.Int64                  // the outbox's ids up to this one are trimmed (write_group's p_trim_from)
 	trims     atomic.Uint64                 // trims made
 	busy      atomic.Int32                  // writers gathering or making a group
@@ -226,7 +228,9 @@ func (g *groups) writer(own *camsd.Queue[*write]) {
 			continue
 		}
 		g.busy.Add(1)
+		start := time.Now()
 		batch = g.gather(batch, own)
+		g.gathered.Add(int64(time.Since(start)))
 		var group []*write
 		group, carry = split(batch)
 		g.make(group)
@@ -306,18 +310,28 @@ func split(batch []*write) (group, rest []*write) {
 	return group, rest
 }
 
-// make makes batch as one group; if the group fails, each write alone.
+// make makes batch as one group; if the group fails, each write alone. Its time is counted
+// before a write's commit ends, so that the write's caller finds it in GroupStats.
 func (g *groups) make(batch []*write) {
+	start := time.Now()
+	count := func() { // the time since start, made
+		now := time.Now()
+		g.made.Add(int64(now.Sub(start)))
+		start = now
+	}
 	g.groups.Add(1)
 	g.writes.Add(uint64(len(batch)))
 	err := g.exec(batch)
 	if err != nil && len(batch) > 1 {
 		g.fallbacks.Add(1)
 		for _, w := range batch {
-			w.commit.End(g.exec([]*write{w}))
+			err := g.exec([]*write{w})
+			count()
+			w.commit.End(err)
 		}
 		return
 	}
+	count()
 	for _, w := range batch {
 		w.commit.End(err)
 	}
@@ -475,10 +489,15 @@ type GroupStats struct {
 	Groups    uint64 // groups made, each one statement and one commit
 	Writes    uint64 // writes made in them
 	Fallbacks uint64 // groups whose statement failed, so that each write was made alone
+	// Gathering is the time writers spent waiting for the writes of calls still running
+	// before they made their groups; Making, the time they spent making them (statement,
+	// commit and, should a group fail, its writes one by one).
+	Gathering, Making time.Duration
 }
 
 // GroupStats returns the counts of grouped writes since Open.
 func (db *DB) GroupStats() GroupStats {
 	g := db.groups
-	return GroupStats{Groups: g.groups.Load(), Writes: g.writes.Load(), Fallbacks: g.fallbacks.Load()}
+	return GroupStats{Groups: g.groups.Load(), Writes: g.writes.Load(), Fallbacks: g.fallbacks.Load(),
+		Gathering: time.Duration(g.gathered.Load()), Making: time.Duration(g.made.Load())}
 }

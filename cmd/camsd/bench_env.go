@@ -325,16 +325,21 @@ func (env *benchEnv) groupStats() groupCount {
 		if m.pg != nil {
 			g := m.pg.GroupStats()
 			s.groups, s.writes, s.fallbacks = s.groups+g.Groups, s.writes+g.Writes, s.fallbacks+g.Fallbacks
+			s.gathering, s.making = s.gathering+g.Gathering, s.making+g.Making
 		}
 	}
 	return s
 }
 
 // groupCount counts the replicas' grouped writes on PostgreSQL.
-type groupCount struct{ groups, writes, fallbacks uint64 }
+type groupCount struct {
+	groups, writes, fallbacks uint64
+	gathering, making         time.Duration
+}
 
 func (s groupCount) minus(o groupCount) groupCount {
-	return groupCount{s.groups - o.groups, s.writes - o.writes, s.fallbacks - o.fallbacks}
+	return groupCount{s.groups - o.groups, s.writes - o.writes, s.fallbacks - o.fallbacks,
+		s.gathering - o.gathering, s.making - o.making}
 }
 
 // line says how a camsd round's writes were grouped; "" for the bare handler and SQLite.
@@ -342,5 +347,8 @@ func (s groupCount) line(server string) string {
 	if server != "camsd" || s.groups == 0 {
 		return ""
 	}
-	return fmt.Sprintf("  groups %d, %.1f writes each, %d fell back", s.groups, float64(s.writes)/float64(s.groups), s.fallbacks)
+	n := time.Duration(s.groups)
+	return fmt.Sprintf("  groups %d, %.1f writes each, %d fell back, gathered %v and made in %v each",
+		s.groups, float64(s.writes)/float64(s.groups), s.fallbacks,
+		(s.gathering / n).Round(time.Microsecond), (s.making / n).Round(time.Microsecond))
 }

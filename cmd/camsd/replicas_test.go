@@ -435,6 +435,9 @@ func TestReplicas_ReplayAfterRedisLosesData(t *testing.T) {
 				t.Errorf("replica %d: %s = %v (found %v), want at least %d", i, name, v, ok, calls/2)
 			}
 		}
+		if v, ok := metricValue(metrics, "camsd_postgres_group_make_seconds_total"); !ok || v <= 0 {
+			t.Errorf("replica %d: camsd_postgres_group_make_seconds_total = %v (found %v), want the time its groups took", i, v, ok)
+		}
 	}
 }
 

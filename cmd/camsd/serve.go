@@ -272,6 +272,11 @@ func (m *Main) postgresMetrics() {
 	m.Metrics.Counter("camsd_postgres_groups_total", "Groups of writes made, each one statement and one commit.", group(func(s postgres.GroupStats) uint64 { return s.Groups }))
 	m.Metrics.Counter("camsd_postgres_group_writes_total", "Writes made in groups.", group(func(s postgres.GroupStats) uint64 { return s.Writes }))
 	m.Metrics.Counter("camsd_postgres_group_fallbacks_total", "Groups whose statement failed, so that each write was made alone.", group(func(s postgres.GroupStats) uint64 { return s.Fallbacks }))
+	seconds := func(f func(postgres.GroupStats) time.Duration) func() float64 {
+		return func() float64 { return f(pg.GroupStats()).Seconds() }
+	}
+	m.Metrics.Counter("camsd_postgres_group_gather_seconds_total", "Time the group writers spent waiting for the writes of calls still running before making their groups.", seconds(func(s postgres.GroupStats) time.Duration { return s.Gathering }))
+	m.Metrics.Counter("camsd_postgres_group_make_seconds_total", "Time the group writers spent making groups: statement, commit and, for a failed group, its writes one by one.", seconds(func(s postgres.GroupStats) time.Duration { return s.Making }))
 	m.Metrics.Counter("camsd_tenant_cache_hits_total", "Keys and spaces answered from the replica's cache.", func() float64 { return float64(pg.CacheHits()) })
 	m.Metrics.Counter("camsd_tenant_cache_misses_total", "Keys and spaces read from PostgreSQL.", func() float64 { return float64(pg.CacheMisses()) })
 }
