@@ -30,7 +30,14 @@
 //     exact, and a live nonce is never deleted to make room. Different keys do not wait for
 //     each other, and one busy key's nonces share their group's commit (below). A nonce is
 //     recorded by Use, or, when the call's fast first check was Redis (camsd.Call.Nonce), with
-//     the call's first change, in the same transaction, which a replay then refuses. Expiry is
+//     the call's first change, in the same transaction, which a replay then refuses. A code's
+//     nonce is recorded in the code's own row (verify_codes.nonce_key and nonce, unique;
+//     migration 0016), which write_group, Use and ChangeNumber all look at: one index entry
+//     where a row of nonces cost its key's row, lookups and index entries (about 40% of
+//     PostgreSQL's CPU per call, measured). It is refused for as long as the code is kept, not
+//     only while it lives (a SignatureNonce must differ from request to request), and it does
+//     not count toward the bound, which Redis, having admitted it, holds it to; the nonce of a
+//     code that is refused goes to nonces, counted. Expiry is
 //     judged by the calling replica's clock (Options.Now), as the signature's timestamp is:
 //     replicas need synchronized clocks, and a skew only moves the moment a nonce expires.
 //   - Flow control (Limiter) locks the key's row and reads PostgreSQL's clock_timestamp() under

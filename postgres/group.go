@@ -18,8 +18,8 @@ import (
 // camsd.Queue, the queue SQLite's writer takes from too), and each of a few writer goroutines
 // takes everything queued when it is free, up to maxGroup (waiting a moment, first, for the
 // writes of the calls still running: gather), and makes all of it in one call of write_group
-// (migrations 0005, 0010, 0012, 0014 and 0015): one statement, so one transaction, one round
-// trip and one WAL flush for the group. A group holds at most one write of each thing
+// (migrations 0005, 0010, 0012, 0014, 0015 and 0016): one statement, so one transaction, one
+// round trip and one WAL flush for the group. A group holds at most one write of each thing
 // (a nonce, a number's code, a code's status); a second one waits for the next group
 // (split), so that no write in a group depends on another. A write's method returns once its
 // group has committed, with the write's own outcome, so nothing is acknowledged before it is

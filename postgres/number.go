@@ -30,7 +30,9 @@ func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, n
 	b.Queue(lockNumber, number)
 	nonce := "ok"
 	if n := call.TakeNonce(); n != nil {
-		b.Queue(`SELECT nonce_use($1, $2, $3, $4, $5)`, n.AccessKeyID, n.Nonce, toNanos(n.Expires),
+		// A nonce a code recorded (in its row: migration 0016) is used too.
+		b.Queue(`SELECT CASE WHEN EXISTS (SELECT 1 FROM verify_codes WHERE nonce_key = $1 AND nonce = $2)
+			THEN 'used' ELSE nonce_use($1, $2, $3, $4, $5) END`, n.AccessKeyID, n.Nonce, toNanos(n.Expires),
 			toNanos(n.Now), db.maxNonces).QueryRow(func(row pgx.Row) error { return row.Scan(&nonce) })
 	}
 	t.queueLoad(b, since)
