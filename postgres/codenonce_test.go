@@ -171,3 +171,61 @@ func all(vs []string, want string) bool {
 	}
 	return len(vs) > 0
 }
+
+// A code records its nonce in its own row and Use in nonces: two calls that record one nonce
+// at once, one each way (a request sent to two replicas, one of which finds Redis away), are
+// decided one after the other on the nonce's lock, the second refused as used. Here the test
+// is the first call: it takes the nonce's lock as write_group does and records the nonce its
+// way, then commits while the group waits.
+func TestGroup_codeAndUseRecordOneNonceAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		record string // the test's transaction's record of the nonce
+		group  func(number string, now time.Time) postgres.GroupWrite
+	}{
+		{"a code first, then Use",
+			`INSERT INTO %s.verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at, request_id, access_key_id, status, nonce_key, nonce)
+			VALUES ('` + storetest.AcmeSpace + `', '%s', '111111', 'sms', 'en_US', %d, %[3]d, 'other', 'k', 'pending', 'k', 'x')`,
+			func(_ string, now time.Time) postgres.GroupWrite {
+				return postgres.GroupWrite{AccessKeyID: "k", Nonce: "x", Expires: now.Add(time.Minute), Now: now}
+			}},
+		{"Use first, then a code",
+			`INSERT INTO %s.nonces (access_key_id, nonce, expires_at) SELECT 'k', 'x', %[3]d + 60000000000 WHERE '%[2]s' <> ''`,
+			func(number string, now time.Time) postgres.GroupWrite {
+				return postgres.GroupWrite{Code: codeAt(number, now), NotSentAfter: now.Add(-time.Minute),
+					AccessKeyID: "k", Nonce: "x", Expires: now.Add(time.Minute), Now: now}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			schema, db, numbers := withNumbers(t, 2, postgres.Options{})
+			now := time.Now()
+			tx, err := admin(t).Begin(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(t.Context())
+			if _, err := tx.Exec(t.Context(), `SELECT pg_advisory_xact_lock(hashtext('k'), hashtext('x'))`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(t.Context(), fmt.Sprintf(tc.record, pgx.Identifier{schema}.Sanitize(), numbers[1], now.UnixNano())); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan string, 1)
+			go func() {
+				v, _ := postgres.MakeGroup(db, tc.group(numbers[0], now))
+				done <- v[0]
+			}()
+			select {
+			case v := <-done:
+				t.Fatalf("the group decided %q while another call was recording its nonce", v)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := tx.Commit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if v := <-done; v != "used" {
+				t.Errorf("the second call to record the nonce: %q; want used", v)
+			}
+		})
+	}
+}

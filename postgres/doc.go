@@ -100,9 +100,10 @@
 // (a nonce used, a code's conflict) is known when its group commits, so those that decide
 // return then; SetCodeStatus and AddMessage, given a camsd.Call, return once queued and leave
 // the wait for their commit to the call's Wait, so a call's last writes share one group.
-// write_group takes all its locks first, in one global order (numbers' advisory locks by key,
-// then AccessKeys' nonce_keys rows by id), which ChangeNumber follows too (its number, then its
-// call's nonce), so groups of any replicas never deadlock. A group that fails is made again
+// write_group takes its locks in one global order (numbers' advisory locks by key, then its
+// nonces' advisory locks by hash, then, after its codes, AccessKeys' nonce_keys rows by id),
+// which ChangeNumber follows too (its number, then its call's nonce and its key's row), so
+// groups of any replicas never deadlock. A group that fails is made again
 // write by write, so one bad write fails alone.
 //
 // write_group's plans are made once per connection and kept, whatever the tables held when

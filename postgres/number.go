@@ -15,7 +15,7 @@ import (
 // the last. Three round trips: BEGIN, the lock and the reads in one batch; the writes; COMMIT.
 // change runs once. If it returns an error, the transaction is rolled back and the error returned as is.
 // The nonce call still has to record (Call.Nonce) is recorded in the same transaction, after
-// the number's lock (the global lock order: numbers, then AccessKeys); if it was recorded
+// the number's lock (the global lock order: numbers, nonces, AccessKeys); if it was recorded
 // already, change does not run and ChangeNumber returns ErrNonceUsed.
 // A space or number that PostgreSQL's text cannot hold, or longer than any it holds
 // (validText), is ErrNotFound at once, change not run: such a space does not exist and such
@@ -30,7 +30,9 @@ func (db *DB) ChangeNumber(ctx context.Context, call *camsd.Call, custSpaceID, n
 	b.Queue(lockNumber, number)
 	nonce := "ok"
 	if n := call.TakeNonce(); n != nil {
-		// A nonce a code recorded (in its row: migration 0016) is used too.
+		// The nonce's lock, as write_group takes it (after numbers, before AccessKeys); then a
+		// nonce a code recorded (in its row: migration 0016) is used too.
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, n.AccessKeyID, n.Nonce)
 		b.Queue(`SELECT CASE WHEN EXISTS (SELECT 1 FROM verify_codes WHERE nonce_key = $1 AND nonce = $2)
 			THEN 'used' ELSE nonce_use($1, $2, $3, $4, $5) END`, n.AccessKeyID, n.Nonce, toNanos(n.Expires),
 			toNanos(n.Now), db.maxNonces).QueryRow(func(row pgx.Row) error { return row.Scan(&nonce) })

@@ -19,8 +19,12 @@
 -- recorded with codes do not count toward the bound on a key's live nonces
 -- (Options.MaxNonces): Redis, which admitted them, holds them to it.
 --
--- The codes are now made before the nonces, after the numbers' locks: the order of locks is
--- unchanged (numbers, then AccessKeys' nonce_keys rows). The rest is 0015's.
+-- Every nonce of a group is now locked (a transaction advisory lock on its key's and its
+-- hashes) after the numbers and before the AccessKeys' nonce_keys rows, as ChangeNumber locks
+-- its call's: a code and a Use that record one nonce at once (a request sent to two replicas,
+-- one of which finds Redis away) no longer meet on the key's row. The codes are made after
+-- those locks, and the nonce_keys rows locked after the codes; so the global order of locks is
+-- numbers, nonces, AccessKeys. The rest is 0015's.
 --
 -- The index is built by reading verify_codes once, holding off its writes meanwhile (the new
 -- columns need no rewrite of the table).
@@ -91,11 +95,18 @@ DECLARE
 	r_nonce   text[];
 	r_expires bigint[];
 	r_now     bigint[];
-	v_why     text;
 BEGIN
 	-- In hash order, as before: the sorted subquery is scanned in its order.
 	PERFORM pg_advisory_xact_lock(l.h)
 	FROM (SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest(c_number) AS x ORDER BY h) AS l;
+	-- Then the nonces', in hash order, in a lock space of their own (two keys): a code records
+	-- its nonce in its own row and Use in nonces, so two calls that record one nonce at once,
+	-- one each way, are decided one after the other here, the second seeing the first.
+	PERFORM pg_advisory_xact_lock(l.a, l.b)
+	FROM (SELECT DISTINCT hashtext(u.k) AS a, hashtext(u.n) AS b
+		FROM unnest(coalesce(n_key, '{}') || coalesce(c_nonce_key, '{}'),
+			coalesce(n_nonce, '{}') || coalesce(c_nonce, '{}')) AS u(k, n)
+		WHERE u.k <> '' ORDER BY 1, 2) AS l;
 
 	-- A code's nonce (Redis admitted it: camsd.Call.Nonce) is recorded in the code's row, under
 	-- a unique index, unless a code recorded it before or it lives in nonces (recorded by Use
@@ -180,7 +191,6 @@ BEGIN
 			r_now := r_now || c_nonce_now[i];
 		END IF;
 	END LOOP;
-
 
 	q_key := coalesce(n_key, '{}') || coalesce(r_key, '{}');
 	q_nonce := coalesce(n_nonce, '{}') || coalesce(r_nonce, '{}');
