@@ -25,21 +25,22 @@
 //     many concurrent SaveCodes wins the resend interval, one of many spenders of a code spends
 //     it, and no change is lost. Numbers do not wait for each other.
 //   - A nonce is accepted once: nonce_use locks the AccessKey's row in nonce_keys before it
-//     looks, so the checks of one key are serial across replicas. That row also counts the
-//     key's nonces, so the bound on live nonces (Options.MaxNonces, camsd.ErrNonceStoreFull) is
-//     exact, and a live nonce is never deleted to make room. Different keys do not wait for
-//     each other, and one busy key's nonces share their group's commit (below). A nonce is
-//     recorded by Use, or, when the call's fast first check was Redis (camsd.Call.Nonce), with
-//     the call's first change, in the same transaction, which a replay then refuses. A code's
-//     nonce is recorded in the code's own row (verify_codes.nonce_key and nonce, unique;
-//     migration 0016), which write_group, Use and ChangeNumber all look at: one index entry
-//     where a row of nonces cost its key's row, lookups and index entries (about 40% of
-//     PostgreSQL's CPU per call, measured). It is refused for as long as the code is kept, not
-//     only while it lives (a SignatureNonce must differ from request to request), and it does
-//     not count toward the bound, which Redis, having admitted it, holds it to; the nonce of a
-//     code that is refused goes to nonces, counted. Expiry is
-//     judged by the calling replica's clock (Options.Now), as the signature's timestamp is:
-//     replicas need synchronized clocks, and a skew only moves the moment a nonce expires.
+//     looks, so the checks of one key are serial across replicas. That row also counts the key's
+//     nonces, so the bound on live nonces (Options.MaxNonces, camsd.ErrNonceStoreFull) is exact,
+//     and a live nonce is never deleted to make room. Different keys do not wait for each other,
+//     and one busy key's nonces share their group's commit (below). A nonce is recorded by Use,
+//     or, when the call's fast first check was Redis (camsd.Call.Nonce), with the call's first
+//     change, in the same transaction, which a replay then refuses. A code's nonce is recorded
+//     in the code's own row (verify_codes.nonce_key and nonce, unique; migration 0016), which
+//     write_group, Use and ChangeNumber all look at, each under the nonce's own advisory lock,
+//     so that a nonce recorded both ways at once is accepted once: one index entry where a row
+//     of nonces cost its key's row, lookups and index entries (about 40% of PostgreSQL's CPU per
+//     call, measured). It is refused for as long as the code is kept, not only while it lives (a
+//     SignatureNonce must differ from request to request), and it does not count toward the
+//     bound, which Redis, having admitted it, holds it to; the nonce of a code that is refused
+//     goes to nonces, counted. Expiry is judged by the calling replica's clock (Options.Now), as
+//     the signature's timestamp is: replicas need synchronized clocks, and a skew only moves the
+//     moment a nonce expires.
 //   - Flow control (Limiter) locks the key's row and reads PostgreSQL's clock_timestamp() under
 //     the lock, so the admissions of a key are decided one at a time, in the order of one clock,
 //     whichever replica asks: at most limit in any rolling second, bursts of limit after an idle
@@ -103,8 +104,8 @@
 // write_group takes its locks in one global order (numbers' advisory locks by key, then its
 // nonces' advisory locks by hash, then, after its codes, AccessKeys' nonce_keys rows by id),
 // which ChangeNumber follows too (its number, then its call's nonce and its key's row), so
-// groups of any replicas never deadlock. A group that fails is made again
-// write by write, so one bad write fails alone.
+// groups of any replicas never deadlock. A group that fails is made again write by write, so
+// one bad write fails alone.
 //
 // write_group's plans are made once per connection and kept, whatever the tables held when
 // they were made (autovacuum analyzes a new database's tables while they are small, when every
