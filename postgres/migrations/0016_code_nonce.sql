@@ -102,16 +102,18 @@ BEGIN
 	-- Then the nonces', in hash order, in a lock space of their own (two keys): a code records
 	-- its nonce in its own row and Use in nonces, so two calls that record one nonce at once,
 	-- one each way, are decided one after the other here, the second seeing the first.
-	PERFORM pg_advisory_xact_lock(l.a, l.b)
-	FROM (SELECT DISTINCT hashtext(u.k) AS a, hashtext(u.n) AS b
-		FROM unnest(coalesce(n_key, '{}') || coalesce(c_nonce_key, '{}'),
-			coalesce(n_nonce, '{}') || coalesce(c_nonce, '{}')) AS u(k, n)
-		WHERE u.k <> '' ORDER BY 1, 2) AS l;
+	IF cardinality(array_remove(coalesce(n_key, '{}') || coalesce(c_nonce_key, '{}'), '')) > 0 THEN
+		PERFORM pg_advisory_xact_lock(l.a, l.b)
+		FROM (SELECT DISTINCT hashtext(u.k) AS a, hashtext(u.n) AS b
+			FROM unnest(coalesce(n_key, '{}') || coalesce(c_nonce_key, '{}'),
+				coalesce(n_nonce, '{}') || coalesce(c_nonce, '{}')) AS u(k, n)
+			WHERE u.k <> '' ORDER BY 1, 2) AS l;
+	END IF;
 
 	-- A code's nonce (Redis admitted it: camsd.Call.Nonce) is recorded in the code's row, under
 	-- a unique index, unless a code recorded it before or it lives in nonces (recorded by Use
 	-- while Redis was away); the nonce of a code that is refused goes to nonces below.
-	IF coalesce(cardinality(c_number), 0) > 0 THEN
+	IF cardinality(array_remove(c_nonce_key, '')) > 0 THEN
 		SELECT array_agg(CASE WHEN u.k <> '' AND (
 				EXISTS (SELECT 1 FROM verify_codes AS v
 					WHERE v.nonce_key = u.k AND v.nonce = u.n AND v.nonce IS NOT NULL)
@@ -238,12 +240,12 @@ BEGIN
 		FOR i IN 1 .. cardinality(q_key) LOOP
 			CONTINUE WHEN q_key[i] = '';
 			j := array_position(k_id, q_key[i]);
-			IF EXISTS (SELECT 1 FROM verify_codes AS v
-					WHERE v.nonce_key = q_key[i] AND v.nonce = q_nonce[i] AND v.nonce IS NOT NULL) THEN
-				q_verdict[i] := 'used'; -- a code recorded it
-				CONTINUE;
-			END IF;
 			IF k_held[j] >= p_max THEN
+				IF EXISTS (SELECT 1 FROM verify_codes AS v
+						WHERE v.nonce_key = q_key[i] AND v.nonce = q_nonce[i] AND v.nonce IS NOT NULL) THEN
+					q_verdict[i] := 'used'; -- a code recorded it
+					CONTINUE;
+				END IF;
 				-- At its bound: nonce_record sweeps the key's expired nonces, or refuses.
 				v_r := nonce_record(q_key[i], q_nonce[i], q_expires[i], q_now[i], p_max, k_held[j]);
 				q_verdict[i] := v_r.verdict;
@@ -253,12 +255,15 @@ BEGIN
 				END IF;
 				CONTINUE;
 			END IF;
-			-- Below it: the nonce goes in unless it is there, and only a new one takes two
-			-- expired nonces of its key along (found by (key, expiry), deleted by row address;
-			-- never the nonce itself, which the insert's snapshot would not see anyway).
+			-- Below it: the nonce goes in unless it is there or a code recorded it, and only a
+			-- new one takes two expired nonces of its key along (found by (key, expiry),
+			-- deleted by row address; never the nonce itself, which the insert's snapshot would
+			-- not see anyway).
 			WITH ins AS (
 				INSERT INTO nonces (access_key_id, nonce, expires_at)
-				VALUES (q_key[i], q_nonce[i], q_expires[i])
+				SELECT q_key[i], q_nonce[i], q_expires[i]
+				WHERE NOT EXISTS (SELECT 1 FROM verify_codes AS v
+					WHERE v.nonce_key = q_key[i] AND v.nonce = q_nonce[i] AND v.nonce IS NOT NULL)
 				ON CONFLICT (access_key_id, nonce) DO NOTHING
 				RETURNING 1),
 			gone AS (
@@ -274,10 +279,12 @@ BEGIN
 				k_last[j] := greatest(k_last[j], q_expires[i]);
 				CONTINUE;
 			END IF;
-			-- Recorded already: used while it lives; an expired one lives again (rare: its
-			-- request would be out of date).
+			-- Recorded already: used while it lives, or if a code recorded it; an expired one
+			-- lives again (rare: its request would be out of date).
 			UPDATE nonces SET expires_at = q_expires[i]
-			WHERE access_key_id = q_key[i] AND nonce = q_nonce[i] AND expires_at <= q_now[i];
+			WHERE access_key_id = q_key[i] AND nonce = q_nonce[i] AND expires_at <= q_now[i]
+				AND NOT EXISTS (SELECT 1 FROM verify_codes AS v
+					WHERE v.nonce_key = q_key[i] AND v.nonce = q_nonce[i] AND v.nonce IS NOT NULL);
 			IF FOUND THEN
 				q_verdict[i] := 'ok';
 				k_last[j] := greatest(k_last[j], q_expires[i]);
