@@ -15,7 +15,7 @@ import (
 const setFrom = 8
 
 // withNumbers opens a store on a fresh schema whose fixture space holds n more MIGRATING
-// numbers, and returns the schema, the store and the numbers.
+// numbers, and returns the schema, the store and the numbers (the group tests' setup).
 func withNumbers(t *testing.T, n int, opts postgres.Options) (string, *postgres.DB, []string) {
 	t.Helper()
 	schema := freshSchema(t)
@@ -111,12 +111,7 @@ func TestGroup_codeNonceRecordedConcurrently(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback(t.Context())
-			if _, err := tx.Exec(t.Context(), `INSERT INTO `+pgx.Identifier{schema, "verify_codes"}.Sanitize()+`
-				(cust_space_id, number, code, method, locale, sent_at, expires_at, request_id, access_key_id, status, nonce_key, nonce)
-				VALUES ($1, $2, '111111', 'sms', 'en_US', $3, $3, 'other', 'k', 'pending', 'k', 'dup')`,
-				storetest.AcmeSpace, numbers[size], now.UnixNano()); err != nil {
-				t.Fatal(err)
-			}
+			recordWithCode(t, tx, schema, numbers[size], "dup", now)
 			var ws []postgres.GroupWrite
 			for i := range size {
 				nonce := fmt.Sprint("fresh-", i)
@@ -163,6 +158,18 @@ func TestGroup_codeNonceRecordedConcurrently(t *testing.T) {
 	}
 }
 
+// recordWithCode records, in tx, a code for number sent at now that carries the nonce of
+// AccessKey "k", as write_group records one (migration 0016).
+func recordWithCode(t *testing.T, tx pgx.Tx, schema, number, nonce string, now time.Time) {
+	t.Helper()
+	if _, err := tx.Exec(t.Context(), `INSERT INTO `+pgx.Identifier{schema, "verify_codes"}.Sanitize()+`
+		(cust_space_id, number, code, method, locale, sent_at, expires_at, request_id, access_key_id, status, nonce_key, nonce)
+		VALUES ($1, $2, '111111', 'sms', 'en_US', $3, $3, 'other', 'k', 'pending', 'k', $4)`,
+		storetest.AcmeSpace, number, now.UnixNano(), nonce); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func all(vs []string, want string) bool {
 	for _, v := range vs {
 		if v != want {
@@ -180,17 +187,23 @@ func all(vs []string, want string) bool {
 func TestGroup_codeAndUseRecordOneNonceAtOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		record string // the test's transaction's record of the nonce
+		record func(t *testing.T, tx pgx.Tx, schema, number string, now time.Time) // the test's call's
 		group  func(number string, now time.Time) postgres.GroupWrite
 	}{
 		{"a code first, then Use",
-			`INSERT INTO %s.verify_codes (cust_space_id, number, code, method, locale, sent_at, expires_at, request_id, access_key_id, status, nonce_key, nonce)
-			VALUES ('` + storetest.AcmeSpace + `', '%s', '111111', 'sms', 'en_US', %d, %[3]d, 'other', 'k', 'pending', 'k', 'x')`,
+			func(t *testing.T, tx pgx.Tx, schema, number string, now time.Time) {
+				recordWithCode(t, tx, schema, number, "x", now)
+			},
 			func(_ string, now time.Time) postgres.GroupWrite {
 				return postgres.GroupWrite{AccessKeyID: "k", Nonce: "x", Expires: now.Add(time.Minute), Now: now}
 			}},
 		{"Use first, then a code",
-			`INSERT INTO %s.nonces (access_key_id, nonce, expires_at) SELECT 'k', 'x', %[3]d + 60000000000 WHERE '%[2]s' <> ''`,
+			func(t *testing.T, tx pgx.Tx, schema, _ string, now time.Time) {
+				if _, err := tx.Exec(t.Context(), `INSERT INTO `+pgx.Identifier{schema, "nonces"}.Sanitize()+
+					` (access_key_id, nonce, expires_at) VALUES ('k', 'x', $1)`, now.Add(time.Minute).UnixNano()); err != nil {
+					t.Fatal(err)
+				}
+			},
 			func(number string, now time.Time) postgres.GroupWrite {
 				return postgres.GroupWrite{Code: codeAt(number, now), NotSentAfter: now.Add(-time.Minute),
 					AccessKeyID: "k", Nonce: "x", Expires: now.Add(time.Minute), Now: now}
@@ -207,9 +220,7 @@ func TestGroup_codeAndUseRecordOneNonceAtOnce(t *testing.T) {
 			if _, err := tx.Exec(t.Context(), `SELECT pg_advisory_xact_lock(hashtext('k'), hashtext('x'))`); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := tx.Exec(t.Context(), fmt.Sprintf(tc.record, pgx.Identifier{schema}.Sanitize(), numbers[1], now.UnixNano())); err != nil {
-				t.Fatal(err)
-			}
+			tc.record(t, tx, schema, numbers[1], now)
 			done := make(chan string, 1)
 			go func() {
 				v, _ := postgres.MakeGroup(db, tc.group(numbers[0], now))

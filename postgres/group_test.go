@@ -459,18 +459,7 @@ func TestGroup_setStatementsAgreeWithOneByOne(t *testing.T) {
 // replicas with little each to write do not make twice as many small groups): here the first
 // group waits on a number's lock that the test holds.
 func TestGroup_secondWriterWaitsForEnough(t *testing.T) {
-	schema := freshSchema(t)
-	db := open(t, schema, postgres.Options{})
-	seed := storetest.Fixture()
-	sp := &seed.Accounts[0].Spaces[0]
-	numbers := make([]string, postgres.SecondFrom+1)
-	for i := range numbers {
-		numbers[i] = fmt.Sprintf("86139666000%02d", i)
-		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID, Number: numbers[i], ID: "id" + numbers[i], Status: camsd.StatusMigrating})
-	}
-	if err := db.ApplySeed(t.Context(), seed); err != nil {
-		t.Fatal(err)
-	}
+	_, db, numbers := withNumbers(t, postgres.SecondFrom+1, postgres.Options{})
 	// The lock write_group takes for numbers[0]'s code, held by the test.
 	lock, err := admin(t).Begin(t.Context())
 	if err != nil {
@@ -524,18 +513,8 @@ func TestGroup_secondWriterWaitsForEnough(t *testing.T) {
 // they share its group; a call that ends, or waits on something else, without writing lets it
 // go at once.
 func TestGroup_writerWaitsForRunningCalls(t *testing.T) {
-	db := open(t, freshSchema(t), postgres.Options{})
+	_, db, numbers := withNumbers(t, 4, postgres.Options{})
 	postgres.SetGatherFor(db, time.Minute)
-	seed := storetest.Fixture()
-	sp := &seed.Accounts[0].Spaces[0]
-	numbers := make([]string, 4)
-	for i := range numbers {
-		numbers[i] = fmt.Sprintf("86139777000%02d", i)
-		sp.PhoneNumbers = append(sp.PhoneNumbers, camsd.PhoneNumber{CustSpaceID: sp.CustSpaceID, Number: numbers[i], ID: "id" + numbers[i], Status: camsd.StatusMigrating})
-	}
-	if err := db.ApplySeed(t.Context(), seed); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
 	save := func(call *camsd.Call, n string) <-chan error {
 		done := make(chan error, 1)
