@@ -1,7 +1,11 @@
 package postgres_test
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,4 +112,90 @@ func mode(callers int) string {
 		return "serial"
 	}
 	return "parallel"
+}
+
+// BenchmarkWriteGroup measures write_group alone: one group after another on one connection,
+// each what a replica on PostgreSQL + Redis makes on the ok path with the simulator (codes that
+// carry their calls' nonces and their messages), of 1 code (one by one), setFrom (the set
+// statements' smallest) and 32. An op is one group, its commit included. When the server runs
+// on this machine it also reports the backend's CPU per group and per write (from /proc), which
+// swings less than wall time on a shared machine: the figure to compare, side by side, when
+// write_group changes. In camsd bench a group costs PostgreSQL more than here (the machine's
+// other work shares its caches and cores).
+func BenchmarkWriteGroup(b *testing.B) {
+	for _, size := range []int{1, setFrom, 32} {
+		b.Run(fmt.Sprint("codes=", size), func(b *testing.B) {
+			_, db, numbers := withNumbers(b, 8*size, postgres.Options{})
+			pc, err := postgres.Acquire(b.Context(), db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pc.Release()
+			var pid int
+			if err := pc.QueryRow(b.Context(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				b.Fatal(err)
+			}
+			seq := 0
+			group := func() []postgres.GroupWrite {
+				now := time.Now()
+				ws := make([]postgres.GroupWrite, size)
+				for i := range ws {
+					seq++
+					// NotSentAfter ahead: the resend compare runs but never refuses.
+					c := storetest.Code(storetest.AcmeSpace, numbers[seq%len(numbers)], fmt.Sprint(seq), now)
+					ws[i] = postgres.GroupWrite{AccessKeyID: storetest.AcmeKey, Nonce: fmt.Sprint("bench-", seq),
+						Expires: now.Add(15 * time.Minute), Now: now, Code: &c, NotSentAfter: now.Add(time.Hour),
+						Message: &camsd.Message{PhoneNumber: c.PhoneNumber, Method: c.Method, Locale: c.Locale,
+							Code: c.Code, Text: "Your verification code is " + c.Code, CreatedAt: now}, Keep: 1000}
+				}
+				return ws
+			}
+			run := func() {
+				verdicts, err := postgres.RunGroup(b.Context(), db, pc.Conn(), group()...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !all(verdicts, "ok") {
+					b.Fatalf("verdicts %v, want ok", verdicts)
+				}
+			}
+			for range 100 { // the connection's plans, and an outbox past its keep
+				run()
+			}
+			cpu0, cpuErr := backendCPU(pid)
+			for b.Loop() {
+				run()
+			}
+			if cpu1, err := backendCPU(pid); cpuErr == nil && err == nil {
+				perGroup := float64((cpu1 - cpu0).Microseconds()) / float64(b.N)
+				b.ReportMetric(perGroup, "pg-µs/group")
+				b.ReportMetric(perGroup/float64(size), "pg-µs/write")
+			}
+		})
+	}
+}
+
+// backendCPU is the CPU time a local PostgreSQL backend has used (user and system), from
+// /proc/<pid>/stat in clock ticks of 10 ms (Linux's USER_HZ); an error when the server is not
+// on this machine.
+func backendCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command may hold spaces
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command", pid)
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state); utime and stime are 14 and 15
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }

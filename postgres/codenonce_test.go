@@ -16,7 +16,7 @@ const setFrom = 8
 
 // withNumbers opens a store on a fresh schema whose fixture space holds n more MIGRATING
 // numbers, and returns the schema, the store and the numbers (the group tests' setup).
-func withNumbers(t *testing.T, n int, opts postgres.Options) (string, *postgres.DB, []string) {
+func withNumbers(t testing.TB, n int, opts postgres.Options) (string, *postgres.DB, []string) {
 	t.Helper()
 	schema := freshSchema(t)
 	db := open(t, schema, opts)

@@ -37,11 +37,19 @@ func MakeGroup(db *DB, ws ...GroupWrite) (verdicts []string, errs []error) {
 }
 
 // RunGroup runs write_group for ws (one group: no two may write one thing) on conn, whose
-// session keeps the function's plans, made the first time it runs there.
-func RunGroup(ctx context.Context, db *DB, conn *pgx.Conn, ws ...GroupWrite) error {
-	args, _ := db.groups.args(writesOf(ws))
-	_, err := conn.Exec(ctx, groupSQL, args...)
-	return err
+// session keeps the function's plans, made the first time it runs there, as a writer runs it:
+// it returns the writes' verdicts and records the outbox's trim, so that the next group trims
+// from where this one ended (not from the outbox's first id, over every row deleted since).
+func RunGroup(ctx context.Context, db *DB, conn *pgx.Conn, ws ...GroupWrite) ([]string, error) {
+	batch := writesOf(ws)
+	if err := db.groups.execOn(ctx, conn, batch); err != nil {
+		return nil, err
+	}
+	verdicts := make([]string, len(batch))
+	for i, w := range batch {
+		verdicts[i] = w.verdict
+	}
+	return verdicts, nil
 }
 
 // ExplainGroup is RunGroup under EXPLAIN (ANALYZE, BUFFERS): it returns how many shared

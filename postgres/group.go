@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -361,10 +362,21 @@ func (g *groups) args(batch []*write) ([]any, map[byte][]*write) {
 
 // exec runs write_group for batch and records each write's verdict.
 func (g *groups) exec(batch []*write) error {
-	args, byKind := g.args(batch)
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	rows, err := g.pool.Query(ctx, groupSQL, args...)
+	return g.execOn(ctx, g.pool, batch)
+}
+
+// querier runs a statement: the pool, or one connection of it (a benchmark's).
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// execOn runs write_group for batch on q, and records each write's verdict and the outbox's
+// trim.
+func (g *groups) execOn(ctx context.Context, q querier, batch []*write) error {
+	args, byKind := g.args(batch)
+	rows, err := q.Query(ctx, groupSQL, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: write group: %w", err)
 	}

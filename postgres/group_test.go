@@ -651,7 +651,7 @@ func TestGroup_plansStayGoodOnceATableIsLarge(t *testing.T) {
 				}
 				exec(`ANALYZE ` + c.table)
 				for _, n := range c.sizes { // plans made now
-					if err := postgres.RunGroup(ctx, db, conn, c.group(fmt.Sprint("first", n, "-"), n)...); err != nil {
+					if _, err := postgres.RunGroup(ctx, db, conn, c.group(fmt.Sprint("first", n, "-"), n)...); err != nil {
 						t.Fatal(err)
 					}
 				}
