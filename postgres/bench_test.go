@@ -176,9 +176,12 @@ func BenchmarkWriteGroup(b *testing.B) {
 }
 
 // backendCPU is the CPU time a local PostgreSQL backend has used (user and system), from
-// /proc/<pid>/stat in clock ticks of 10 ms (Linux's USER_HZ); an error when the server is not
-// on this machine.
+// /proc/<pid>/stat in clock ticks of 10 ms (Linux's USER_HZ: run a second or more); an error
+// when the server is not on this machine (no such process, or not a postgres one).
 func backendCPU(pid int) (time.Duration, error) {
+	if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err != nil || !strings.Contains(string(cmd), "postgres") {
+		return 0, fmt.Errorf("backend %d is not a process of this machine's PostgreSQL", pid)
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
