@@ -1,16 +1,13 @@
 package postgres_test
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/camsd/camsd"
+	"github.com/camsd/camsd/internal/proc"
 	"github.com/camsd/camsd/postgres"
 	"github.com/camsd/camsd/storetest"
 )
@@ -162,43 +159,17 @@ func BenchmarkWriteGroup(b *testing.B) {
 			for range 100 { // the connection's plans, and an outbox past its keep
 				run()
 			}
-			cpu0, cpuErr := backendCPU(pid)
+			name, cpu0, cpuErr := proc.CPU(pid)
 			for b.Loop() {
 				run()
 			}
-			if cpu1, err := backendCPU(pid); cpuErr == nil && err == nil {
+			// Only a backend of this machine's PostgreSQL: a remote server's pid may be any
+			// local process's.
+			if _, cpu1, err := proc.CPU(pid); cpuErr == nil && err == nil && name == "postgres" {
 				perGroup := float64((cpu1 - cpu0).Microseconds()) / float64(b.N)
 				b.ReportMetric(perGroup, "pg-µs/group")
 				b.ReportMetric(perGroup/float64(size), "pg-µs/write")
 			}
 		})
 	}
-}
-
-// backendCPU is the CPU time a local PostgreSQL backend has used (user and system), from
-// /proc/<pid>/stat in clock ticks of 10 ms (Linux's USER_HZ: run a second or more); an error
-// when the server is not on this machine (no such process, or not a postgres one).
-func backendCPU(pid int) (time.Duration, error) {
-	if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err != nil || !strings.Contains(string(cmd), "postgres") {
-		return 0, fmt.Errorf("backend %d is not a process of this machine's PostgreSQL", pid)
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')') // the command may hold spaces
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command", pid)
-	}
-	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state); utime and stime are 14 and 15
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
